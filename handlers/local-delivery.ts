@@ -1,0 +1,86 @@
+// Built-in `message.deliver` provider: stores the message once per body for every local
+// recipient (INBOX, or Junk when quarantined) and queues remote ones — in ONE durable write,
+// so the 250 that follows is true for all of them (DESIGN §4).
+
+import { defineHandler } from "../src/events/handler.ts";
+import type { DeliveryResult } from "../src/events/catalog.ts";
+import { parseMime } from "../src/protocol/mime/parse.ts";
+import { bodyOp, deliverOp, hashBody, readDeliveries } from "../src/store/messages.ts";
+import { enqueueOp } from "../src/store/queue.ts";
+import type { InStatement } from "@libsql/client";
+
+const enc = new TextEncoder();
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+export const localDelivery = defineHandler({
+  event: "message.deliver",
+  name: "local-delivery",
+  timeoutMs: 30_000,
+  async handle({ session, envelope, message, quarantine }, ctx): Promise<DeliveryResult> {
+    const accounts = new Map<number, string>();
+    const remote = new Set<string>();
+    for (const r of envelope.recipients) {
+      if (r.resolution.kind === "local") {
+        for (const a of r.resolution.accounts) accounts.set(a.id, a.address);
+        for (const x of r.resolution.remote) remote.add(x);
+      } else if (r.resolution.kind === "remote") remote.add(r.address);
+    }
+    const ops: InStatement[] = [];
+    if (accounts.size > 0) {
+      // RFC 5321 §4.4: the delivering MTA records the envelope sender as Return-Path.
+      const raw = concat(enc.encode(`Return-Path: <${envelope.mailFrom}>\r\n`), message);
+      const mimeJson = JSON.stringify(parseMime(raw));
+      ops.push(
+        ...(deliverOp({
+          bodyHash: hashBody(raw),
+          raw,
+          mimeJson,
+          internalDate: ctx.now(),
+          queueId: envelope.transactionId,
+          targets: [...accounts.keys()].map((accountId) => ({ accountId, mailbox: quarantine ? "Junk" : "INBOX" })),
+        }) as InStatement[]),
+      );
+    }
+    if (remote.size > 0) {
+      const bodyHash = hashBody(message);
+      const p = envelope.mailParams;
+      const byAddress = new Map(envelope.recipients.map((r) => [r.address, r]));
+      ops.push(...bodyOp({ bodyHash, raw: message, mimeJson: JSON.stringify(parseMime(message)) }));
+      ops.push(
+        ...(enqueueOp({
+          id: envelope.transactionId,
+          bodyHash,
+          mailFrom: envelope.mailFrom,
+          envid: typeof p.ENVID === "string" ? p.ENVID : null,
+          ret: p.RET === "FULL" || p.RET === "HDRS" ? p.RET : null,
+          requiretls: p.REQUIRETLS === true,
+          smtputf8: p.SMTPUTF8 === true,
+          bodyType: p.BODY === "7BIT" || p.BODY === "8BITMIME" || p.BODY === "BINARYMIME" ? p.BODY : null,
+          authUser: session.authUser,
+          clientIp: session.remoteAddress,
+          recipients: [...remote].map((address) => ({
+            address,
+            orcpt: byAddress.get(address)?.orcpt ?? null,
+            notify: byAddress.get(address)?.notify ?? null,
+          })),
+        }) as InStatement[]),
+      );
+    }
+    const results = ops.length > 0 ? await ctx.db.writer.write(ops) : [];
+    const stored = readDeliveries(results);
+    const byId = new Map(stored.map((d) => [d.mailboxId, d]));
+    void byId;
+    return {
+      queueId: envelope.transactionId,
+      recipients: envelope.recipients.map((r) => ({ address: r.address, ok: true, reply: `Ok: delivered as ${envelope.transactionId}` })),
+      stored: stored.map((d) => ({ accountId: 0, mailboxId: d.mailboxId, uid: d.uid })),
+      queued: [...remote],
+    };
+  },
+});

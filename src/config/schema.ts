@@ -1,0 +1,100 @@
+// The configuration schema (valibot, DESIGN §8: validate at the edges). A schema and its
+// inferred type share one name. Defaults follow DESIGN §9: loopback, unprivileged ports.
+
+import * as v from "valibot";
+import type { AnyHandler } from "../events/handler.ts";
+
+export const ListenerRole = v.picklist(["mx", "submission", "submissions", "lmtp"]);
+export type ListenerRole = v.InferOutput<typeof ListenerRole>;
+
+export const Listener = v.object({
+  role: ListenerRole,
+  host: v.optional(v.string(), "127.0.0.1"),
+  port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
+  /** Defaults by role: submissions → implicit TLS; the others offer STARTTLS. */
+  tls: v.optional(v.picklist(["none", "starttls", "implicit"])),
+});
+export type Listener = v.InferOutput<typeof Listener>;
+
+export const DEFAULT_LISTENERS: Listener[] = [
+  { role: "mx", host: "127.0.0.1", port: 2525 },
+  { role: "submission", host: "127.0.0.1", port: 2587 },
+  { role: "submissions", host: "127.0.0.1", port: 2465 },
+  { role: "lmtp", host: "127.0.0.1", port: 2424 },
+];
+
+const CertPair = v.object({ cert: v.string(), key: v.string() });
+
+export const Limits = v.object({
+  /** SIZE (RFC 1870); over it: 552 5.3.4. */
+  maxMessageBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 50 * 1024 * 1024),
+  /** RFC 5321 §4.5.3.1.8 asks for at least 100; over it: 452 4.5.3. */
+  maxRecipients: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 100),
+  /** RFC 5321 §4.5.3.1.4: 512 octets, plus room for ESMTP parameters (§4.5.3.1.4 allows it). */
+  maxCommandLine: v.optional(v.pipe(v.number(), v.integer(), v.minValue(512)), 2048),
+  /** RFC 5321 §4.5.3.1.6: 1000 octets including CRLF. */
+  maxTextLine: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 1000),
+  /** Header block cap (before the first empty line). */
+  maxHeaderBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 1024 * 1024),
+  maxConnections: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
+  maxConnectionsPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 20),
+  /** RFC 5321 §4.5.3.2.7: the server waits at least 5 minutes for a command. */
+  commandTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 5 * 60_000),
+  /** RFC 5321 §4.5.3.2.6: data block and termination waits (3 and 10 minutes). */
+  dataTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 10 * 60_000),
+  /** Bad or unknown commands before the session is closed (421 4.7.0). */
+  maxErrors: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 10),
+  /** AUTH failures before disconnect; each failure waits longer (1 s, 2 s, 4 s ...). */
+  maxAuthFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 3),
+  authFailureDelayMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 1000),
+});
+export type Limits = v.InferOutput<typeof Limits>;
+
+export const Config = v.object({
+  hostname: v.optional(v.string(), "localhost"),
+  dataDir: v.optional(v.string(), "./data"),
+  database: v.optional(
+    v.object({ url: v.optional(v.string()), authToken: v.optional(v.string()) }),
+    {},
+  ),
+  listeners: v.optional(v.array(Listener), DEFAULT_LISTENERS),
+  tls: v.optional(
+    v.object({ cert: v.optional(v.string()), key: v.optional(v.string()), sni: v.optional(v.record(v.string(), CertPair)) }),
+    {},
+  ),
+  limits: v.optional(Limits, {}),
+  auth: v.optional(
+    v.object({
+      /** DESIGN §5: AUTH over cleartext only where explicitly allowed, and only from loopback. */
+      allowPlaintextOnLoopback: v.optional(v.boolean(), false),
+      /** Authenticated senders may use only their own address and aliases in MAIL FROM. */
+      enforceSender: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
+  /**
+   * Handlers: an array is appended after the built-in pipeline; a function receives the
+   * built-in list and returns the full ordered list (to reorder or remove built-ins).
+   */
+  handlers: v.optional(
+    v.union([
+      v.array(v.custom<AnyHandler>((h) => typeof h === "object" && h !== null && "handle" in h)),
+      v.custom<(defaults: AnyHandler[]) => AnyHandler[]>((f) => typeof f === "function"),
+    ]),
+    [],
+  ),
+  log: v.optional(
+    v.object({
+      level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+      format: v.optional(v.picklist(["json", "text"])),
+    }),
+    {},
+  ),
+});
+export type Config = v.InferOutput<typeof Config>;
+export type ConfigInput = v.InferInput<typeof Config>;
+
+/** `defineConfig` for hikyaku.config.ts: typed input, validated at load. */
+export function defineConfig(c: ConfigInput): ConfigInput {
+  return c;
+}

@@ -1,0 +1,9 @@
+// Barrel for the drizzle schema (DESIGN §8 allows this one): drizzle-kit reads it to
+// generate migrations, and the client passes it to drizzle for typed queries.
+
+export { domains } from "./domains.ts";
+export { accounts, aliases } from "./accounts.ts";
+export { mailboxes, mailboxMessages } from "./mailboxes.ts";
+export { bodies } from "./bodies.ts";
+export { queueMessages, queueRecipients } from "./queue.ts";
+export { traces } from "./traces.ts";

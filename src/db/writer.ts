@@ -1,0 +1,219 @@
+// The single serialised writer with group commit (DESIGN §4): every write op in the
+// process goes through here, many ops share one `client.batch(…, "write")` = one
+// transaction = one fsync, and each caller is resolved only once its commit is durable.
+
+import { setImmediate } from "node:timers";
+import type { Client, InStatement, ResultSet } from "@libsql/client";
+
+/** What a drizzle query builder exposes; `.toSQL()` gives its SQL and driver-mapped params. */
+export type SqlSource = { toSQL(): { sql: string; params: unknown[] } };
+
+/**
+ * One self-contained unit of work: its statements commit together or not at all.
+ * There is no JS between the statements, so an op cannot read and then decide: any
+ * dependency (a UID counter, an id looked up by name) must be expressed in SQL.
+ * Drizzle queries are accepted and converted with `.toSQL()` at `write()` time.
+ */
+export type WriteOp = readonly (InStatement | SqlSource)[];
+
+export type WriterStats = { commits: number; ops: number; maxGroup: number };
+
+export type WriterOptions = {
+  /** Most ops in one group commit. */
+  maxOps?: number;
+  /** Most statements in one group commit (a single larger op still runs alone). */
+  maxStatements?: number;
+  /** Approximate bound on bound-argument bytes (bodies) per group commit. */
+  maxBytes?: number;
+};
+
+/** Expected failures of the writer itself, with a stable `code` (DESIGN §8). */
+export class WriterError extends Error {
+  readonly code: "WRITER_CLOSED" | "EMPTY_OP" | "TRANSACTION_CONTROL";
+  constructor(code: WriterError["code"], message: string) {
+    super(message);
+    this.name = "WriterError";
+    this.code = code;
+  }
+}
+
+const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+
+type Pending = {
+  stmts: InStatement[];
+  bytes: number;
+  resolve: (r: ResultSet[]) => void;
+  reject: (e: unknown) => void;
+};
+
+export class Writer {
+  readonly #client: Client;
+  readonly #maxOps: number;
+  readonly #maxStatements: number;
+  readonly #maxBytes: number;
+  #queue: Pending[] = [];
+  #running = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  #stats: WriterStats = { commits: 0, ops: 0, maxGroup: 0 };
+
+  constructor(client: Client, opts: WriterOptions = {}) {
+    this.#client = client;
+    this.#maxOps = opts.maxOps ?? 256;
+    this.#maxStatements = opts.maxStatements ?? 4096;
+    this.#maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+  }
+
+  /** Queues `op`; resolves with its own results after the commit that holds it is durable. */
+  write(op: WriteOp): Promise<ResultSet[]> {
+    if (this.#closed) return Promise.reject(new WriterError("WRITER_CLOSED", "writer is closed"));
+    if (op.length === 0) return Promise.reject(new WriterError("EMPTY_OP", "a write op needs at least one statement"));
+    let stmts: InStatement[];
+    try {
+      stmts = op.map(toStatement);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // An op's own BEGIN/COMMIT would end the shared group transaction early.
+    if (stmts.some((s) => TX_CONTROL.test(typeof s === "string" ? s : s.sql))) {
+      return Promise.reject(new WriterError("TRANSACTION_CONTROL", "write ops must not contain transaction control"));
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ stmts, bytes: argBytes(stmts), resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  stats(): WriterStats {
+    return { ...this.#stats };
+  }
+
+  /** Resolves once every op queued so far has settled. */
+  drain(): Promise<void> {
+    if (!this.#running && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Refuses new ops, then waits for the queued ones (SIGTERM drains the writer, §9). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.drain();
+  }
+
+  #schedule(): void {
+    if (this.#running) return;
+    this.#running = true;
+    // With the embedded client a commit runs synchronously (fsync included) on this
+    // thread, so ops cannot arrive "during" it. Waiting one macrotask lets every op
+    // submitted by the current burst of socket callbacks join the group.
+    setImmediate(() => void this.#loop());
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#take();
+        await this.#commitGroup(group);
+      }
+    } finally {
+      this.#running = false;
+      if (this.#queue.length > 0) this.#schedule();
+      else for (const done of this.#idle.splice(0)) done();
+    }
+  }
+
+  #take(): Pending[] {
+    let n = 0;
+    let stmts = 0;
+    let bytes = 0;
+    while (n < this.#queue.length && n < this.#maxOps) {
+      const p = this.#queue[n];
+      // Always take at least one op, however large, or it would never run.
+      if (n > 0 && (stmts + p.stmts.length > this.#maxStatements || bytes + p.bytes > this.#maxBytes)) break;
+      stmts += p.stmts.length;
+      bytes += p.bytes;
+      n++;
+    }
+    return this.#queue.splice(0, n);
+  }
+
+  async #commitGroup(group: Pending[]): Promise<void> {
+    let live = group;
+    // A statement error names its index, so the op that owns it is failed and the
+    // rest are re-committed together: ops run in order inside the batch, hence the
+    // bad op would have failed the same way on its own. Bounded by the group size.
+    while (live.length > 0) {
+      try {
+        const results = await this.#client.batch(
+          live.flatMap((p) => p.stmts),
+          "write",
+        );
+        this.#committed(live, results);
+        return;
+      } catch (e) {
+        const culprit = live.length > 1 ? ownerOf(live, e) : -1;
+        if (live.length === 1) {
+          live[0].reject(e);
+          return;
+        }
+        if (culprit < 0) break;
+        live[culprit].reject(e);
+        live = live.filter((_, i) => i !== culprit);
+      }
+    }
+    // No statement index (COMMIT failed, I/O error, network): retry each op alone so
+    // one bad op fails only its own promise.
+    for (const p of live) {
+      try {
+        this.#committed([p], await this.#client.batch(p.stmts, "write"));
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+  }
+
+  #committed(group: Pending[], results: ResultSet[]): void {
+    this.#stats.commits++;
+    this.#stats.ops += group.length;
+    if (group.length > this.#stats.maxGroup) this.#stats.maxGroup = group.length;
+    let at = 0;
+    for (const p of group) {
+      p.resolve(results.slice(at, at + p.stmts.length));
+      at += p.stmts.length;
+    }
+  }
+}
+
+function ownerOf(group: Pending[], e: unknown): number {
+  const index = (e as { statementIndex?: unknown } | null)?.statementIndex;
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 0) return -1;
+  let at = 0;
+  for (let i = 0; i < group.length; i++) {
+    at += group[i].stmts.length;
+    if (index < at) return i;
+  }
+  return -1;
+}
+
+function toStatement(s: InStatement | SqlSource): InStatement {
+  if (typeof s === "string") return s;
+  if ("toSQL" in s && typeof s.toSQL === "function") {
+    const q = s.toSQL();
+    return { sql: q.sql, args: q.params as never };
+  }
+  return s as InStatement;
+}
+
+function argBytes(stmts: InStatement[]): number {
+  let n = 0;
+  for (const s of stmts) {
+    if (typeof s === "string" || Array.isArray(s)) continue;
+    const args = (s as { args?: unknown }).args;
+    const values = Array.isArray(args) ? args : args && typeof args === "object" ? Object.values(args) : [];
+    for (const v of values) {
+      if (v instanceof Uint8Array || v instanceof ArrayBuffer) n += v.byteLength;
+      else if (typeof v === "string") n += v.length;
+    }
+  }
+  return n;
+}

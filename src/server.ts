@@ -1,0 +1,141 @@
+// Wires config → db → bus → listeners (DESIGN §2). createServer() is the public entry;
+// `bun run start` (src/main.ts) and the tests both go through it.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type * as tls from "node:tls";
+import type { Config } from "./config/schema.ts";
+import { databaseUrl } from "./config/load.ts";
+import { openDb, type Db } from "./db/client.ts";
+import { Bus } from "./events/bus.ts";
+import type { AnyHandler } from "./events/handler.ts";
+import type { ListenerRole, SessionInfo } from "./events/catalog.ts";
+import { createLogger, type Logger } from "./log/logger.ts";
+import { ensureSelfSigned, loadCertificates, type CertStore } from "./net/certs.ts";
+import { ConnectionCounter, isLoopback, startListener, type StartedListener } from "./net/listener.ts";
+import { SmtpConnection } from "./net/smtp-connection.ts";
+import { describeTls } from "./net/tls.ts";
+import { newQueueId } from "./store/ids.ts";
+import { traceOp } from "./store/traces.ts";
+import { defaultHandlers } from "../handlers/mod.ts";
+
+export type RunningListener = { role: ListenerRole; host: string; port: number; tls: "none" | "starttls" | "implicit" };
+
+export type Server = {
+  readonly db: Db;
+  readonly bus: Bus;
+  readonly config: Config;
+  readonly listeners: RunningListener[];
+  stop(): Promise<void>;
+};
+
+export function pipeline(config: Config): AnyHandler[] {
+  const h = config.handlers;
+  return typeof h === "function" ? h([...defaultHandlers]) : [...defaultHandlers, ...h];
+}
+
+function defaultTlsMode(role: ListenerRole): "starttls" | "implicit" {
+  // RFC 8314 §3.3: port 465 is implicit TLS; the others upgrade with STARTTLS.
+  return role === "submissions" ? "implicit" : "starttls";
+}
+
+async function certificates(config: Config, log: Logger): Promise<CertStore> {
+  if (config.tls.cert && config.tls.key) {
+    return loadCertificates({ default: { cert: config.tls.cert, key: config.tls.key }, sni: config.tls.sni });
+  }
+  const self = await ensureSelfSigned(join(config.dataDir, "tls"), config.hostname);
+  if (self.created) log.info("generated a self-signed ECDSA P-256 certificate", { cert: self.certPath });
+  return loadCertificates({ default: { cert: self.certPath, key: self.keyPath }, sni: config.tls.sni });
+}
+
+export async function createServer(config: Config, opts: { log?: Logger } = {}): Promise<Server> {
+  const log = opts.log ?? createLogger({ level: config.log.level, format: config.log.format ?? (process.stderr.isTTY ? "text" : "json") });
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = await openDb({ url: databaseUrl(config), authToken: config.database.authToken });
+  const certs = await certificates(config, log);
+  certs.watch({ onError: (err) => log.warn("certificate reload failed", { error: err }) });
+  const now = () => Date.now();
+  const bus = new Bus(pipeline(config), { db, config, now }, log);
+  const limits = config.limits;
+  const counter = new ConnectionCounter(limits);
+  const started: StartedListener[] = [];
+  const listeners: RunningListener[] = [];
+
+  const saveTrace = async (transactionId: string, messageId: string | null, sessionId: string, entries: import("./events/trace.ts").TraceEntry[]) => {
+    await db.writer.write(traceOp(entries.map((e) => ({ ...e, transactionId, messageId, sessionId }))));
+  };
+
+  for (const l of config.listeners) {
+    const mode = l.tls ?? defaultTlsMode(l.role);
+    const s = await startListener({
+      host: l.host,
+      port: l.port,
+      implicitTls: mode === "implicit",
+      certs,
+      counter,
+      log,
+      refuse: (why) => `421 4.7.0 ${config.hostname} Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`,
+      onConnection: async ({ socket, implicitTls }) => {
+        const remoteAddress = (socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
+        const tlsInfo = implicitTls ? describeTls(socket as tls.TLSSocket) : null;
+        const session: SessionInfo = {
+          id: randomBytes(6).toString("hex"),
+          protocol: l.role === "lmtp" ? "lmtp" : "smtp",
+          role: l.role,
+          remoteAddress,
+          remotePort: socket.remotePort ?? 0,
+          localAddress: (socket.localAddress ?? "").replace(/^::ffff:/, ""),
+          localPort: socket.localPort ?? 0,
+          tls: tlsInfo ? { version: tlsInfo.version, cipher: tlsInfo.standardName ?? tlsInfo.cipher, ...(tlsInfo.bits ? { bits: tlsInfo.bits } : {}) } : null,
+          helo: null,
+          authUser: null,
+        };
+        const conn = new SmtpConnection(
+          socket,
+          session,
+          {
+            hostname: config.hostname,
+            role: l.role,
+            startTlsAvailable: mode === "starttls",
+            plaintextAuthAllowed: config.auth.allowPlaintextOnLoopback && isLoopback(remoteAddress),
+            maxMessageBytes: limits.maxMessageBytes,
+            maxRecipients: limits.maxRecipients,
+            maxHeaderBytes: limits.maxHeaderBytes,
+            maxErrors: limits.maxErrors,
+            maxAuthFailures: limits.maxAuthFailures,
+            authFailureDelayMs: limits.authFailureDelayMs,
+            enforceSender: config.auth.enforceSender,
+          },
+          {
+            bus,
+            certs: mode === "starttls" ? certs : null,
+            log,
+            newId: newQueueId,
+            now,
+            maxCommandLine: limits.maxCommandLine,
+            maxTextLine: limits.maxTextLine,
+            commandTimeoutMs: limits.commandTimeoutMs,
+            dataTimeoutMs: limits.dataTimeoutMs,
+            saveTrace,
+          },
+        );
+        await conn.run();
+      },
+    });
+    started.push(s);
+    listeners.push({ role: l.role, host: s.host, port: s.port, tls: mode });
+  }
+
+  return {
+    db,
+    bus,
+    config,
+    listeners,
+    async stop() {
+      await Promise.all(started.map((s) => s.close()));
+      certs.stop();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// Outbound queue rows. enqueueOp does not store the body: combine it with the body (or a
+// whole local delivery) in ONE write op, e.g. `writer.write([...bodyOp(b), ...enqueueOp(q)])`
+// or `[...deliverOp(d), ...enqueueOp(q)]`, so the 250 covers both atomically.
+
+import { asc, eq, inArray } from "drizzle-orm";
+import type { InStatement } from "@libsql/client";
+import type { Db } from "../db/client.ts";
+import type { WriteOp } from "../db/writer.ts";
+import { queueMessages, queueRecipients } from "../db/schema/mod.ts";
+
+export type QueueRecipientInput = { address: string; orcpt?: string | null; notify?: string | null };
+
+export type EnqueueInput = {
+  id: string;
+  bodyHash: string;
+  /** '' for the null reverse-path. */
+  mailFrom: string;
+  envid: string | null;
+  ret: "FULL" | "HDRS" | null;
+  requiretls: boolean;
+  smtputf8: boolean;
+  bodyType: "7BIT" | "8BITMIME" | "BINARYMIME" | null;
+  authUser: string | null;
+  clientIp: string | null;
+  recipients: readonly QueueRecipientInput[];
+  /** First attempt time, ms; defaults to now. */
+  nextAttemptAt?: number;
+};
+
+export type QueueMessage = typeof queueMessages.$inferSelect;
+export type QueueRecipient = typeof queueRecipients.$inferSelect;
+export type QueueEntry = QueueMessage & { recipients: QueueRecipient[] };
+
+// Well under SQLite's 32766 bound parameters per statement.
+const ROWS_PER_INSERT = 500;
+
+/** The queue_messages row and its recipients. A missing body fails the op (foreign key). */
+export function enqueueOp(q: EnqueueInput): WriteOp {
+  const now = Date.now();
+  const next = q.nextAttemptAt ?? now;
+  const stmts: InStatement[] = [
+    {
+      sql:
+        "INSERT INTO queue_messages (id, body_hash, mail_from, envid, ret, requiretls, smtputf8, body_type, auth_user, client_ip, created_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      args: [q.id, q.bodyHash, q.mailFrom, q.envid, q.ret, q.requiretls ? 1 : 0, q.smtputf8 ? 1 : 0, q.bodyType, q.authUser, q.clientIp, now],
+    },
+  ];
+  for (let i = 0; i < q.recipients.length; i += ROWS_PER_INSERT) {
+    const chunk = q.recipients.slice(i, i + ROWS_PER_INSERT);
+    stmts.push({
+      sql:
+        "INSERT INTO queue_recipients (queue_id, address, orcpt, notify, state, attempts, next_attempt_at, created_at) VALUES " +
+        chunk.map(() => "(?, ?, ?, ?, 'queued', 0, ?, ?)").join(", "),
+      args: chunk.flatMap((r) => [q.id, r.address, r.orcpt ?? null, r.notify ?? null, next, now]),
+    });
+  }
+  return stmts;
+}
+
+export async function listQueue(db: Db): Promise<QueueEntry[]> {
+  const messages = await db.orm.select().from(queueMessages).orderBy(asc(queueMessages.createdAt), asc(queueMessages.id));
+  if (messages.length === 0) return [];
+  const recipients = await db.orm
+    .select()
+    .from(queueRecipients)
+    .where(inArray(queueRecipients.queueId, messages.map((m) => m.id)))
+    .orderBy(asc(queueRecipients.id));
+  const byQueue = new Map<string, QueueRecipient[]>();
+  for (const r of recipients) {
+    const list = byQueue.get(r.queueId);
+    if (list) list.push(r);
+    else byQueue.set(r.queueId, [r]);
+  }
+  return messages.map((m) => ({ ...m, recipients: byQueue.get(m.id) ?? [] }));
+}
+
+export async function getQueueEntry(db: Db, id: string): Promise<QueueEntry | null> {
+  const [message] = await db.orm.select().from(queueMessages).where(eq(queueMessages.id, id)).limit(1);
+  if (!message) return null;
+  const recipients = await db.orm.select().from(queueRecipients).where(eq(queueRecipients.queueId, id)).orderBy(asc(queueRecipients.id));
+  return { ...message, recipients };
+}
