@@ -207,6 +207,7 @@ export class SmtpConnection {
     switch (a.type) {
       case "reply":
         this.#out.push(a.text);
+        this.#traceReply(a.text);
         if (a.text.startsWith("220 ") || a.text.startsWith("554 ") || a.text.startsWith("421 ")) this.#bannerSent = true;
         return null;
       case "policy": {
@@ -287,6 +288,17 @@ export class SmtpConnection {
     }
     this.#socket.write(this.#out.join(""));
     this.#out = [];
+  }
+
+  /**
+   * Refusals decided by the core (relay denied, limits, syntax) are traced like handler
+   * verdicts, so `hikyaku trace` explains every 4xx/5xx the client saw.
+   */
+  #traceReply(text: string): void {
+    const m = /^([45]\d\d)[ -](?:([45]\.\d{1,3}\.\d{1,3}) )?([^\r\n]*)/.exec(text);
+    if (!m) return;
+    const code = Number(m[1]);
+    this.#trace.add({ event: "smtp.reply", handler: "core", verdict: code >= 500 ? "reject" : "tempfail", code, enhanced: m[2] ?? null, text: m[3], durationMs: 0, at: this.deps.now() });
   }
 
   #finishTrace(transactionId: string, messageId: string | null): void {
