@@ -64,9 +64,10 @@ export async function readStdinLine(): Promise<string> {
 /** Prompts on stderr and reads one line from the TTY in raw mode, echoing nothing. */
 export function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
+  // Raw mode before the prompt: a key typed right after it must not be echoed.
   stdin.setEncoding("utf8");
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.resume();
   return new Promise((resolve, reject) => {
     let chars: string[] = [];

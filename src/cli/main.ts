@@ -48,7 +48,8 @@ async function dispatch(argv: readonly string[], ctx: Ctx): Promise<number> {
   const args = parseArgs(rest, verb.flags);
   const n = args.positionals.length;
   if (n < verb.min) throw new UsageError(`missing argument: hikyaku ${noun.name} ${verb.name ?? ""} ${verb.synopsis}`.replace(/ +/g, " "));
-  if (n > verb.max) throw new UsageError(`unexpected argument: ${args.positionals[verb.max]}`);
+  // Not echoed: a stray argument may be a password typed where it must not go.
+  if (n > verb.max) throw new UsageError(`too many arguments (${n}, at most ${verb.max})`);
   return (await verb.run(ctx, args)) ?? 0;
 }
 

@@ -2,6 +2,9 @@
 // from a file, piped stdin or a no-echo prompt (password.ts), never from argv.
 
 import { addAccount, findAccount, listAccounts, removeAccount, setDisabled, setPassword } from "../store/accounts.ts";
+import { requireAddress } from "../store/address.ts";
+import { isLocalDomain } from "../store/domains.ts";
+import { StoreError } from "../store/errors.ts";
 import type { Parsed } from "./args.ts";
 import { flagBool } from "./args.ts";
 import type { Ctx, Noun, Verb } from "./command.ts";
@@ -40,8 +43,14 @@ export const user: Noun = {
       flags: PASSWORD_FLAGS,
       async run(ctx, args) {
         const address = args.positionals[0];
+        const db = await ctx.db();
+        // Checked before asking, so nobody types a password twice for nothing; addAccount
+        // still enforces both in the write itself.
+        const domain = requireAddress(address).domain;
+        if (!(await isLocalDomain(db, domain))) throw new StoreError("DOMAIN_NOT_FOUND", `domain ${domain} is not a local domain`);
+        if (await findAccount(db, address)) throw new StoreError("ACCOUNT_EXISTS", `account ${address} already exists`);
         const password = await readNewPassword(args, address);
-        const a = await addAccount(await ctx.db(), address, password);
+        const a = await addAccount(db, address, password);
         out(`added user ${a.address}`);
       },
     },
@@ -84,7 +93,6 @@ export const user: Noun = {
       async run(ctx, args) {
         const address = args.positionals[0];
         const db = await ctx.db();
-        // Checked first so nobody types a password twice for a typo'd address.
         if (!(await findAccount(db, address))) throw new CliError(`no such user: ${address}`);
         const password = await readNewPassword(args, address);
         if (!(await setPassword(db, address, password))) throw new CliError(`no such user: ${address}`);

@@ -2,9 +2,8 @@
 // them (RFC 5322 §2.2.3) and skips lines that are not fields, within a byte cap.
 
 import { COLON, CR, decodeText, HT, indexOfByte, LF, SP, trimWsp } from "./bytes.ts";
+import { DEFAULT_MIME_LIMITS } from "./limits.ts";
 import type { HeaderField, MimePart } from "./types.ts";
-
-const DEFAULT_MAX_HEADER_BYTES = 256 * 1024;
 
 export type FieldScan = { fields: HeaderField[]; truncated: boolean };
 
@@ -96,7 +95,7 @@ export function firstValue(fields: readonly HeaderField[], name: string): string
 export function headerFields(
   raw: Uint8Array,
   part: MimePart,
-  maxHeaderBytes: number = DEFAULT_MAX_HEADER_BYTES,
+  maxHeaderBytes: number = DEFAULT_MIME_LIMITS.maxHeaderBytes,
 ): HeaderField[] {
   const end = Math.min(part.headerEnd, raw.length);
   return scanFields(raw, Math.max(0, part.headerStart), end, maxHeaderBytes).fields;

@@ -2,26 +2,14 @@
 // (envelope, body structure, part offsets) that FETCH serves without re-parsing (DESIGN §4).
 
 import type { WorkMeter } from "./bytes.ts";
+import { textPlain } from "./content-type.ts";
 import { parseDate } from "./date.ts";
 import { buildEnvelope } from "./envelope.ts";
 import { firstValue } from "./header.ts";
+import { DEFAULT_MIME_LIMITS, saneLimits } from "./limits.ts";
 import { parseStructure } from "./structure.ts";
-import type { MimeLimits, ParsedMessage } from "./types.ts";
+import type { MimeLimits, MimePart, ParsedMessage } from "./types.ts";
 import { decodeWords } from "./words.ts";
-
-/** DESIGN §5: MIME depth, part count and header block are capped. */
-export const DEFAULT_MIME_LIMITS: MimeLimits = Object.freeze({
-  maxDepth: 32,
-  maxParts: 1000,
-  maxHeaderBytes: 256 * 1024,
-});
-
-/** Recursion is one stack frame pair per level, so depth is clamped whatever the caller asks. */
-const HARD_MAX_DEPTH = 256;
-
-function sane(n: number, fallback: number, max: number): number {
-  return Number.isFinite(n) ? Math.min(Math.max(0, Math.floor(n)), max) : fallback;
-}
 
 /**
  * Parses a message once. Never throws: malformed input yields defaults (RFC 2045 §5.2) and a
@@ -32,21 +20,42 @@ export function parseMime(
   limits: MimeLimits = DEFAULT_MIME_LIMITS,
   meter: WorkMeter = { bytes: 0 },
 ): ParsedMessage {
-  const safe: MimeLimits = {
-    maxDepth: sane(limits.maxDepth, DEFAULT_MIME_LIMITS.maxDepth, HARD_MAX_DEPTH),
-    maxParts: Math.max(1, sane(limits.maxParts, DEFAULT_MIME_LIMITS.maxParts, Number.MAX_SAFE_INTEGER)),
-    maxHeaderBytes: sane(limits.maxHeaderBytes, DEFAULT_MIME_LIMITS.maxHeaderBytes, Number.MAX_SAFE_INTEGER),
+  try {
+    const { root, fields, truncated } = parseStructure(raw, saneLimits(limits), meter);
+    const subject = firstValue(fields, "subject");
+    return {
+      root,
+      envelope: buildEnvelope(fields),
+      messageId: messageIdOf(firstValue(fields, "message-id")),
+      subject: subject === null ? null : decodeWords(subject),
+      date: parseDate(firstValue(fields, "date")),
+      truncated,
+    };
+  } catch {
+    // Last resort (e.g. an engine limit on a pathological header): delivery must not fail, so
+    // the message is stored as one opaque text/plain body that FETCH can still serve.
+    return opaque(raw);
+  }
+}
+
+function opaque(raw: Uint8Array): ParsedMessage {
+  const root: MimePart = {
+    headerStart: 0,
+    headerEnd: 0,
+    bodyStart: 0,
+    bodyEnd: raw.length,
+    contentType: textPlain(),
+    disposition: null,
+    id: null,
+    description: null,
+    encoding: "7bit",
+    language: null,
+    location: null,
+    md5: null,
+    lines: 0,
+    size: raw.length,
   };
-  const { root, fields, truncated } = parseStructure(raw, safe, meter);
-  const subject = firstValue(fields, "subject");
-  return {
-    root,
-    envelope: buildEnvelope(fields),
-    messageId: messageIdOf(firstValue(fields, "message-id")),
-    subject: subject === null ? null : decodeWords(subject),
-    date: parseDate(firstValue(fields, "date")),
-    truncated,
-  };
+  return { root, envelope: buildEnvelope([]), messageId: null, subject: null, date: null, truncated: true };
 }
 
 /** RFC 5322 §3.6.4 msg-id: the first "<...>", else the value as written (legacy ids). */

@@ -31,6 +31,7 @@ function parsePart(
   walk.parts++;
   const { headerEnd, bodyStart } = splitHeader(raw, start, end, meter);
   const scan = scanFields(raw, start, headerEnd, walk.limits.maxHeaderBytes);
+  meter.bytes += Math.min(headerEnd - start, walk.limits.maxHeaderBytes);
   if (scan.truncated) walk.truncated = true;
   const part: MimePart = {
     headerStart: start,

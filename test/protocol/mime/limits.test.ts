@@ -2,7 +2,8 @@
 // bytes examined by a WorkMeter rather than wall-clock time, stays linear per nesting level.
 
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_MIME_LIMITS, parseMime } from "../../../src/protocol/mime/parse.ts";
+import { DEFAULT_MIME_LIMITS } from "../../../src/protocol/mime/limits.ts";
+import { parseMime } from "../../../src/protocol/mime/parse.ts";
 import type { MimeLimits, MimePart } from "../../../src/protocol/mime/types.ts";
 import { bytes, checkInvariants } from "./helpers.ts";
 
@@ -122,5 +123,16 @@ describe("limits and adversarial input", () => {
       const { parsed } = metered(raw, limits);
       expect(depthOf(parsed.root)).toBeLessThanOrEqual(256);
     }
+  });
+
+  test("an unexpected internal failure degrades to one opaque body instead of throwing", () => {
+    const raw = bytes("Subject: x\r\n\r\nbody");
+    raw.subarray = () => {
+      throw new Error("boom");
+    };
+    const parsed = parseMime(raw);
+    expect(parsed.truncated).toBe(true);
+    expect(parsed.root).toMatchObject({ bodyStart: 0, bodyEnd: raw.length, size: raw.length });
+    expect(parsed.root.contentType.type).toBe("text");
   });
 });
