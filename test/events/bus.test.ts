@@ -102,7 +102,7 @@ describe("providers", () => {
   });
 
   test("a failing provider throws HandlerFailure; a missing one too", async () => {
-    const { bus, scope } = setup([defineHandler({ event: "auth.verify", name: "bad", handle: () => Promise.reject(new Error("db down")) })]);
+    const { bus, scope } = setup([defineHandler({ event: "auth.verify", name: "bad", handle: async () => { throw new Error("db down"); } })]);
     await expect(bus.provide("auth.verify", { session, mechanism: "PLAIN", username: "u", password: "p" }, scope)).rejects.toBeInstanceOf(HandlerFailure);
     await expect(bus.provide("auth.scram", { session, username: "u" }, scope)).rejects.toBeInstanceOf(HandlerFailure);
   });

@@ -25,13 +25,13 @@ export async function spawnServer(env: Record<string, string>, opts: { cmd?: str
   const ports: Record<string, number> = {};
   const decoder = new TextDecoder();
   void (async () => {
-    for await (const chunk of proc.stderr) err += decoder.decode(chunk);
+    for await (const chunk of chunks(proc.stderr)) err += decoder.decode(chunk);
   })();
   let markReady: (ok: boolean) => void = () => {};
   const ready = new Promise<boolean>((r) => (markReady = r));
   // Keep draining stdout after "ready" so the child never blocks on a full pipe.
   void (async () => {
-    for await (const chunk of proc.stdout) {
+    for await (const chunk of chunks(proc.stdout)) {
       out += decoder.decode(chunk);
       for (const m of out.matchAll(/hikyaku: (\w+) listening on [^\s]+:(\d+)/g)) ports[m[1]] = Number(m[2]);
       if (out.includes("hikyaku: ready")) markReady(true);
@@ -60,4 +60,13 @@ export async function spawnServer(env: Record<string, string>, opts: { cmd?: str
       await proc.exited;
     },
   };
+}
+
+async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
 }
