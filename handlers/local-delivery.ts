@@ -74,12 +74,10 @@ export const localDelivery = defineHandler({
     }
     const results = ops.length > 0 ? await ctx.db.writer.write(ops) : [];
     const stored = readDeliveries(results);
-    const byId = new Map(stored.map((d) => [d.mailboxId, d]));
-    void byId;
     return {
       queueId: envelope.transactionId,
       recipients: envelope.recipients.map((r) => ({ address: r.address, ok: true, reply: `Ok: delivered as ${envelope.transactionId}` })),
-      stored: stored.map((d) => ({ accountId: 0, mailboxId: d.mailboxId, uid: d.uid })),
+      stored: stored.map((d) => ({ mailboxId: d.mailboxId, uid: d.uid })),
       queued: [...remote],
     };
   },

@@ -55,7 +55,7 @@ export type DeliveryResult = {
   readonly recipients: readonly { readonly address: string; readonly ok: boolean; readonly reply: string }[];
   readonly queueId: string;
   /** Mailbox entries created for local recipients (for IMAP notifications). */
-  readonly stored: readonly { readonly accountId: number; readonly mailboxId: number; readonly uid: number }[];
+  readonly stored: readonly { readonly mailboxId: number; readonly uid: number }[];
   /** Addresses put in the outbound queue. */
   readonly queued: readonly string[];
 };
@@ -139,7 +139,7 @@ export type EventMap = {
   "message.delivered": {
     payload: {
       readonly transactionId: string;
-      readonly targets: readonly { readonly accountId: number; readonly mailboxId: number; readonly uid: number }[];
+      readonly targets: readonly { readonly mailboxId: number; readonly uid: number }[];
     };
     kind: "notification";
   };
