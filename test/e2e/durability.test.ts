@@ -18,7 +18,7 @@ const WORKERS = 8;
 /** Per worker per round: a hard bound on the load loop besides the kill. */
 const MAX_PER_WORKER = 400;
 /** A round kills after at least this many 250s in it (or after KILL_WAIT_MAX_MS) … */
-const MIN_ACKS_BEFORE_KILL = 15;
+const MIN_ACKS_BEFORE_KILL = 40;
 const KILL_WAIT_MAX_MS = 8000;
 /** … plus a random extra delay, so the kill lands at an arbitrary point of a transaction. */
 const KILL_JITTER_MS = 400;
@@ -115,7 +115,7 @@ class TinySmtp {
 type Server = { proc: ReturnType<typeof Bun.spawn>; port: number; log: () => string };
 
 async function startServer(configFile: string, dataDir: string): Promise<Server> {
-  const proc = Bun.spawn(["bun", "run", "src/main.ts"], {
+  const proc = Bun.spawn([process.execPath, "run", "src/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, HIKYAKU_CONFIG: configFile, HIKYAKU_DATA: dataDir },
     stdout: "pipe",
@@ -124,7 +124,13 @@ async function startServer(configFile: string, dataDir: string): Promise<Server>
   let out = "";
   let err = "";
   void (async () => {
-    for await (const c of proc.stderr as ReadableStream<Uint8Array>) err = (err + new TextDecoder().decode(c)).slice(-8000);
+    const r = (proc.stderr as ReadableStream<Uint8Array>).getReader();
+    const d = new TextDecoder();
+    for (;;) {
+      const c = await r.read().catch(() => ({ done: true as const, value: undefined }));
+      if (c.done) return;
+      err = (err + d.decode(c.value)).slice(-8000);
+    }
   })();
   const log = () => `stdout:\n${out}\nstderr:\n${err}`;
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
@@ -142,7 +148,7 @@ async function startServer(configFile: string, dataDir: string): Promise<Server>
   // Keep draining stdout so the child never blocks on a full pipe.
   void (async () => {
     for (;;) {
-      const r = await reader.read().catch(() => ({ done: true, value: undefined }));
+      const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
       if (r.done) return;
       out = (out + dec.decode(r.value)).slice(-8000);
     }
