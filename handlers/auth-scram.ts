@@ -10,6 +10,6 @@ export const authScram = defineHandler({
   timeoutMs: 5000,
   async handle({ username }, ctx) {
     const c = await getScram(ctx.db, username);
-    return c ? { iterations: c.iterations, salt: c.salt, storedKey: c.storedKey, serverKey: c.serverKey } : null;
+    return c ? { address: c.address, iterations: c.iterations, salt: c.salt, storedKey: c.storedKey, serverKey: c.serverKey } : null;
   },
 });

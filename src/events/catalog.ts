@@ -82,6 +82,8 @@ export type EventMap = {
   "auth.scram": {
     payload: { readonly session: SessionInfo; readonly username: string };
     result: {
+      /** The account's canonical address (the client may have typed another case). */
+      readonly address: string;
       readonly iterations: number;
       readonly salt: Uint8Array;
       readonly storedKey: Uint8Array;

@@ -8,7 +8,12 @@ export class LineReader {
   /** Discarding the rest of an over-long line until its LF. */
   #skipping = false;
 
-  constructor(private readonly maxLine: number) {}
+  constructor(private maxLine: number) {}
+
+  /** Changes the cap, e.g. while an AUTH exchange runs (RFC 4954 §4: responses may be long). */
+  setMaxLine(n: number): void {
+    this.maxLine = n;
+  }
 
   push(chunk: Uint8Array): void {
     if (this.#buf.length === 0) this.#buf = chunk;

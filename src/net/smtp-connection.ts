@@ -32,6 +32,7 @@ export type SmtpConnectionDeps = {
 type Mode = { kind: "line" } | { kind: "data"; decoder: DataDecoder } | { kind: "chunk"; collector: ChunkCollector; size: number; last: boolean; discard: boolean; left: number };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const SASL_MAX_LINE = 12288;
 
 export class SmtpConnection {
   #socket: net.Socket | tls.TLSSocket;
@@ -42,6 +43,8 @@ export class SmtpConnection {
   #wake: (() => void) | null = null;
   #ended = false;
   #bannerSent = false;
+  /** Bytes arrived before the greeting was queued (RFC 5321 §4.3.1: an early talker). */
+  #earlyTalker = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** BDAT chunks collected across one transaction (RFC 3030: the message is their concatenation). */
   #bdat: ChunkCollector | null = null;
@@ -79,16 +82,28 @@ export class SmtpConnection {
     }
   }
 
+  /** Removes exactly the listeners #attach added (others, e.g. the listener's slot release, stay). */
+  #detach: (() => void) | null = null;
+
   #attach(sock: net.Socket | tls.TLSSocket): void {
-    sock.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       this.#onBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    });
-    sock.on("end", () => this.#end());
-    sock.on("close", () => this.#end());
-    sock.on("error", (err) => {
+    };
+    const onEnd = () => this.#end();
+    const onError = (err: Error) => {
       this.#log.debug("socket error", { error: err });
       this.#end();
-    });
+    };
+    sock.on("data", onData);
+    sock.on("end", onEnd);
+    sock.on("close", onEnd);
+    sock.on("error", onError);
+    this.#detach = () => {
+      sock.off("data", onData);
+      sock.off("end", onEnd);
+      sock.off("close", onEnd);
+      sock.off("error", onError);
+    };
   }
 
   #end(): void {
@@ -103,9 +118,10 @@ export class SmtpConnection {
   }
 
   #onBytes(bytes: Uint8Array): void {
-    const m = this.#mode;
-    if (m.kind === "data") this.#reader.push(bytes);
-    else this.#reader.push(bytes);
+    // Decided on arrival, not when the line is framed: by then the greeting may already be
+    // queued (the connect handler ran while the bytes waited in the buffer).
+    if (!this.#bannerSent && bytes.length > 0) this.#earlyTalker = true;
+    this.#reader.push(bytes);
     // Pipelining must not buffer unboundedly: pause reading while a lot is waiting.
     if (this.#reader.buffered > 256 * 1024) this.#socket.pause();
     this.#wakeUp();
@@ -118,6 +134,9 @@ export class SmtpConnection {
       const input = this.#frame();
       if (input) return input;
       if (this.#ended) return null;
+      // Framing may have consumed everything in one go (DATA, BDAT, a skipped over-long line):
+      // resume here too, or a socket paused above 256 KiB is never read again (deadlock).
+      if (this.#socket.isPaused() && this.#reader.buffered < 64 * 1024) this.#socket.resume();
       this.#flush();
       this.#armTimer();
       await new Promise<void>((resolve) => (this.#wake = resolve));
@@ -157,7 +176,7 @@ export class SmtpConnection {
         } catch {
           return { type: "invalid-utf8" };
         }
-        return { type: "line", line, early: !this.#bannerSent };
+        return { type: "line", line, early: this.#earlyTalker };
       }
       case "data": {
         const bytes = this.#reader.take();
@@ -197,6 +216,9 @@ export class SmtpConnection {
         if (next) queue.push(next);
       }
     }
+    // RFC 4954 §4: a SASL response line is not bound by the command-line limit (12288
+    // octets covers every mechanism we offer); back to the normal cap afterwards.
+    this.#reader.setMaxLine(this.#state.sasl ? Math.max(SASL_MAX_LINE, this.deps.maxCommandLine) : this.deps.maxCommandLine);
   }
 
   #scope() {
@@ -254,10 +276,9 @@ export class SmtpConnection {
     // RFC 3207 §4 / DESIGN §5: whatever the client pipelined after STARTTLS is discarded.
     this.#reader.take();
     const plain = this.#socket as net.Socket;
-    plain.removeAllListeners("data");
-    plain.removeAllListeners("end");
-    plain.removeAllListeners("close");
-    plain.removeAllListeners("error");
+    // Only our own listeners: removing every "close" listener would also drop the listener's
+    // connection-slot release, leaking one slot per STARTTLS session until the IP is locked out.
+    this.#detach?.();
     plain.on("error", () => {});
     try {
       const secure = await upgradeToTls(plain, this.deps.certs);

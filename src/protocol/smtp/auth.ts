@@ -49,11 +49,19 @@ export function saslResponse(s: SmtpState, out: Out, line: string): void {
   saslStep(s, out, sasl.server.respond(data));
 }
 
+/**
+ * RFC 4954 §4: continue-req = "334" SP [base64] CRLF — the SP is required even for an empty
+ * challenge, and the base64 is one line (formatReply would drop the SP and wrap long text).
+ */
+function challenge(out: Out, data: Uint8Array): void {
+  out.push({ type: "reply", text: `334 ${b64(data)}\r\n` });
+}
+
 function saslStep(s: SmtpState, out: Out, step: SaslStep): void {
   const sasl = s.sasl!;
   switch (step.type) {
     case "challenge":
-      return reply(out, 334, null, b64(step.data));
+      return challenge(out, step.data);
     case "verify-password":
       sasl.username = step.authcid;
       return emitProvide(s, out, { kind: "auth-verify" }, "auth.verify", {
@@ -70,7 +78,7 @@ function saslStep(s: SmtpState, out: Out, step: SaslStep): void {
       if (step.data && step.data.length > 0) {
         // RFC 4954 §4: additional data with success goes in a 334 challenge, then 235.
         sasl.finalSent = true;
-        return reply(out, 334, null, b64(step.data));
+        return challenge(out, step.data);
       }
       return emitAuthPolicy(s, out);
     case "failure":
@@ -92,7 +100,9 @@ export function passwordChecked(s: SmtpState, out: Out, r: AuthCheck): void {
   saslStep(s, out, s.sasl!.server.passwordResult(r.ok));
 }
 
-export function scramLoaded(s: SmtpState, out: Out, creds: ScramCredentials | null): void {
+export function scramLoaded(s: SmtpState, out: Out, creds: (ScramCredentials & { address: string }) | null): void {
+  // Record the stored address, not the client's spelling, as the authenticated user.
+  if (creds) s.sasl!.username = creds.address;
   saslStep(s, out, s.sasl!.server.scramCredentials(creds));
 }
 

@@ -15,7 +15,8 @@ export function data(s: SmtpState, out: Out): void {
   // RFC 3030 §2: DATA may not be mixed with BDAT in one transaction.
   if (s.tx.body === "bdat") return protocolError(s, out, { code: 503, enhanced: "5.5.1", text: "DATA not allowed after BDAT" });
   // RFC 5321 §3.3: no valid recipients → 554 (503 would be "no RCPT at all"; both mean no).
-  if (s.tx.recipients.length === 0) return reply(out, 554, "5.5.1", "No valid recipients");
+  // RFC 2033 §4.2: LMTP MUST answer 503 here.
+  if (s.tx.recipients.length === 0) return reply(out, s.opts.role === "lmtp" ? 503 : 554, "5.5.1", "No valid recipients");
   reply(out, 354, null, "End data with <CR><LF>.<CR><LF>");
   out.push({ type: "readData" });
 }
@@ -23,16 +24,17 @@ export function data(s: SmtpState, out: Out): void {
 export function dataReceived(s: SmtpState, out: Out, body: Uint8Array, error: null | "too-big" | "bare-cr-lf" | "line-too-long", at: number): void {
   if (!s.tx) return;
   switch (error) {
+    // RFC 2033 §4.2: after the final dot LMTP answers once per accepted recipient, refusals too.
     case "too-big":
-      reply(out, 552, "5.3.4", `Message size exceeds fixed maximum message size (${s.opts.maxMessageBytes})`);
+      perRecipient(s, out, () => reply(out, 552, "5.3.4", `Message size exceeds fixed maximum message size (${s.opts.maxMessageBytes})`));
       return endTransaction(s, out);
     case "bare-cr-lf":
       // RFC 5321 §2.3.8: CR and LF only as CRLF. Refusing (not repairing) is the smuggling defence.
-      reply(out, 550, "5.6.0", "Bare CR or LF in message data is not allowed (RFC 5321 section 2.3.8)");
+      perRecipient(s, out, () => reply(out, 550, "5.6.0", "Bare CR or LF in message data is not allowed (RFC 5321 section 2.3.8)"));
       return endTransaction(s, out);
     case "line-too-long":
       // RFC 5321 §4.5.3.1.6: text lines are at most 1000 octets including CRLF.
-      reply(out, 550, "5.6.0", "Line too long (RFC 5321 section 4.5.3.1.6)");
+      perRecipient(s, out, () => reply(out, 550, "5.6.0", "Line too long (RFC 5321 section 4.5.3.1.6)"));
       return endTransaction(s, out);
     case null:
       return finish(s, out, body, at);
@@ -56,10 +58,12 @@ export function chunkReceived(s: SmtpState, out: Out, body: Uint8Array | null, t
     s.tx.failed = { code: 552, enhanced: "5.3.4", text: `Message size exceeds fixed maximum message size (${s.opts.maxMessageBytes})` };
   }
   if (s.tx.failed) {
-    replyWith(out, s.tx.failed);
+    const failed = s.tx.failed;
     // The failed transaction ends at LAST; chunks until then are read and refused.
-    if (last) endTransaction(s, out);
-    return;
+    // LMTP answers BDAT LAST once per recipient, like the final dot (RFC 2033 §4.2).
+    if (!last) return replyWith(out, failed);
+    perRecipient(s, out, () => replyWith(out, failed));
+    return endTransaction(s, out);
   }
   if (!last) return reply(out, 250, "2.0.0", `${size} octets received`);
   finish(s, out, body ?? new Uint8Array(0), at);
@@ -76,7 +80,7 @@ export function headerLength(body: Uint8Array): number {
 function finish(s: SmtpState, out: Out, body: Uint8Array, at: number): void {
   const tx = s.tx!;
   if (headerLength(body) > s.opts.maxHeaderBytes) {
-    reply(out, 552, "5.3.4", "Message header too large");
+    perRecipient(s, out, () => reply(out, 552, "5.3.4", "Message header too large"));
     return endTransaction(s, out);
   }
   const received = receivedHeader({

@@ -103,10 +103,12 @@ const unknown = (key: string): { ok: false; reply: SmtpReply } => ({
 
 // RFC 5321 §4.1.2: Mail-parameters = esmtp-param *(SP esmtp-param);
 // esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); esmtp-value = 1*(%d33-60 / %d62-126),
-// plus UTF8-non-ascii (RFC 6531 §3.3). Runs of spaces are tolerated. Duplicates are refused.
+// plus UTF8-non-ascii (RFC 6531 §3.3). Runs of spaces are tolerated. A repeated keyword
+// with the identical value is ignored (Python's smtplib sends SMTPUTF8 twice); a
+// conflicting repeat is refused.
 function split(s: string): { ok: true; raw: Raw[] } | { ok: false; reply: SmtpReply } {
   const raw: Raw[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, string | null>();
   for (const tok of s.split(" ")) {
     if (tok === "") continue;
     const eq = tok.indexOf("=");
@@ -116,8 +118,11 @@ function split(s: string): { ok: true; raw: Raw[] } | { ok: false; reply: SmtpRe
     if (value !== null && !/^(?:[\x21-\x3c\x3e-\x7e]|[^\x00-\x9f\ufffd])+$/u.test(value)) {
       return bad(`Syntax error in ${key} value`);
     }
-    if (seen.has(key)) return bad(`Duplicate parameter ${key}`);
-    seen.add(key);
+    if (seen.has(key)) {
+      if (seen.get(key) === value) continue;
+      return bad(`Duplicate parameter ${key}`);
+    }
+    seen.set(key, value);
     raw.push({ key, value });
   }
   return { ok: true, raw };

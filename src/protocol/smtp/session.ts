@@ -57,7 +57,9 @@ export function step(s: SmtpState, input: SmtpInput, deps: SessionDeps): Step {
       // RFC 3207 §4.2: after the handshake the session starts afresh; EHLO is needed again.
       s.session = { ...s.session, tls: input.info, helo: null, authUser: null };
       s.greeted = "none";
-      s.tx = null;
+      // Through endTransaction, so the socket layer also drops BDAT chunks collected in
+      // cleartext: they must never become part of a message sent after the handshake.
+      endTransaction(s, out);
       s.sasl = null;
       break;
     case "timeout":
@@ -135,7 +137,7 @@ function resume(s: SmtpState, out: Out, input: Extract<SmtpInput, { type: "verdi
       case "auth-verify":
         return passwordChecked(s, out, input.result as AuthCheck);
       case "auth-scram":
-        return scramLoaded(s, out, input.result as ScramCredentials | null);
+        return scramLoaded(s, out, input.result as (ScramCredentials & { address: string }) | null);
       case "deliver":
         return delivered(s, out, input.result as DeliveryResult, p.message);
       default:

@@ -92,7 +92,7 @@ describe("invalid commands", () => {
     ["MAIL FROM:<a@>", inv(501, "5.1.7")],
     ["MAIL FROM:<Postmaster>", inv(501, "5.1.7")],
     ["MAIL FROM:<a@b> SIZE=x", inv(501, "5.5.4")],
-    ["MAIL FROM:<a@b> SIZE=1 SIZE=1", inv(501, "5.5.4")],
+    ["MAIL FROM:<a@b> SIZE=1 SIZE=2", inv(501, "5.5.4")],
     ["MAIL FROM:<a@b> FOO=bar", inv(555, "5.5.4")],
     ["MAIL FROM:<a@b> NOTIFY=NEVER", inv(555, "5.5.4")],
     ["MAIL FROM:<pel\u00e9@x.example>", inv(553, "5.6.7")],
