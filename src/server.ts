@@ -27,7 +27,7 @@ export type Server = {
   readonly bus: Bus;
   readonly config: Config;
   readonly listeners: RunningListener[];
-  stop(): Promise<void>;
+  stop(opts?: { drainMs?: number }): Promise<void>;
 };
 
 export function pipeline(config: Config): AnyHandler[] {
@@ -60,6 +60,8 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   const limits = config.limits;
   const counter = new ConnectionCounter(limits);
   const started: StartedListener[] = [];
+  // Live sessions, so stop() can let each finish its current command (SIGTERM drain).
+  const live = new Map<SmtpConnection, Promise<void>>();
   const listeners: RunningListener[] = [];
 
   const saveTrace = async (transactionId: string, messageId: string | null, sessionId: string, entries: import("./events/trace.ts").TraceEntry[]) => {
@@ -120,7 +122,13 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
             saveTrace,
           },
         );
-        await conn.run();
+        const running = conn.run();
+        live.set(conn, running);
+        try {
+          await running;
+        } finally {
+          live.delete(conn);
+        }
       },
     });
     started.push(s);
@@ -132,8 +140,13 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
     bus,
     config,
     listeners,
-    async stop() {
-      await Promise.all(started.map((s) => s.close()));
+    async stop(opts: { drainMs?: number } = {}) {
+      // Stop accepting, let sessions reach a command boundary (421 4.3.2), bounded in time;
+      // whatever is still open after that is cut (nothing un-acknowledged is lost).
+      const closing = started.map((s) => s.close(opts.drainMs ?? 10_000));
+      for (const conn of live.keys()) conn.shutdown();
+      await Promise.race([Promise.all(live.values()), new Promise((r) => setTimeout(r, opts.drainMs ?? 10_000))]);
+      await Promise.all(closing);
       certs.stop();
       await db.close();
     },

@@ -14,7 +14,8 @@ export type AcceptedSocket = { socket: net.Socket | tls.TLSSocket; implicitTls: 
 export type StartedListener = {
   readonly host: string;
   readonly port: number;
-  close(): Promise<void>;
+  /** Stops accepting; sockets still open after `graceMs` are destroyed. */
+  close(graceMs?: number): Promise<void>;
 };
 
 /** Counts live connections across all listeners of one protocol family. */
@@ -102,13 +103,13 @@ export async function startListener(opts: {
   return {
     host: addr.address,
     port: addr.port,
-    close: () =>
+    close: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
+        // server.close() resolves once every connection is gone; the timer guarantees that.
         server.close(() => resolve());
-        for (const s of sockets) s.end();
         setTimeout(() => {
           for (const s of sockets) s.destroy();
-        }, 5000).unref?.();
+        }, graceMs).unref?.();
       }),
   };
 }

@@ -75,9 +75,11 @@ export class SmtpConnection {
       this.#flush();
       this.#finishTrace(this.#state.session.id, null);
       this.#clearTimer();
-      this.#socket.end();
-      // Give the peer a moment to read the last reply, then make sure the socket is gone.
-      setTimeout(() => this.#socket.destroy(), 2000).unref?.();
+      // end() flushes the last reply and sends FIN; once written, the socket is released
+      // without waiting for the peer's FIN (a client that never closes holds nothing).
+      const sock = this.#socket;
+      sock.end(() => sock.destroy());
+      setTimeout(() => sock.destroy(), 2000).unref?.();
       void this.deps.bus.notify("smtp.disconnect", { session: this.#state.session }, this.#log);
     }
   }
@@ -134,6 +136,9 @@ export class SmtpConnection {
       const input = this.#frame();
       if (input) return input;
       if (this.#ended) return null;
+      // Shutting down: a session waiting for its next command is told so (RFC 5321 §3.8);
+      // one inside DATA/BDAT finishes first.
+      if (this.#shuttingDown && this.#mode.kind === "line") return { type: "shutdown" };
       // Framing may have consumed everything in one go (DATA, BDAT, a skipped over-long line):
       // resume here too, or a socket paused above 256 KiB is never read again (deadlock).
       if (this.#socket.isPaused() && this.#reader.buffered < 64 * 1024) this.#socket.resume();
@@ -149,6 +154,13 @@ export class SmtpConnection {
   }
 
   #timedOut = false;
+  #shuttingDown = false;
+
+  /** Asks the session to end at its next command boundary (server stop, SIGTERM). */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    this.#wakeUp();
+  }
 
   #armTimer(): void {
     const ms = this.#mode.kind === "line" ? this.deps.commandTimeoutMs : this.deps.dataTimeoutMs;

@@ -62,6 +62,10 @@ export function step(s: SmtpState, input: SmtpInput, deps: SessionDeps): Step {
       endTransaction(s, out);
       s.sasl = null;
       break;
+    case "shutdown":
+      // RFC 5321 §3.8: 421 when the service is shutting down.
+      close(s, out, 421, "4.3.2", `${s.opts.hostname} Service shutting down`);
+      break;
     case "timeout":
       // RFC 5321 §4.5.3.2: on timeout the server may close with 421.
       close(s, out, 421, "4.4.2", `${s.opts.hostname} Timeout, closing connection`);

@@ -74,7 +74,9 @@ export type SmtpInput =
   | { readonly type: "provided"; readonly result: unknown }
   | { readonly type: "provide-failed" }
   | { readonly type: "tls"; readonly info: TlsInfo }
-  | { readonly type: "timeout" };
+  | { readonly type: "timeout" }
+  /** The server is stopping; the session is between commands. */
+  | { readonly type: "shutdown" };
 
 export type SmtpAction =
   | { readonly type: "reply"; readonly text: string }
