@@ -17,7 +17,7 @@ import { ConnectionCounter, isLoopback, startListener, type StartedListener } fr
 import { SmtpConnection } from "./net/smtp-connection.ts";
 import { describeTls } from "./net/tls.ts";
 import { newQueueId } from "./store/ids.ts";
-import { traceOp } from "./store/traces.ts";
+import { TraceSink } from "./store/trace-sink.ts";
 import { defaultHandlers } from "../handlers/mod.ts";
 
 export type RunningListener = { role: ListenerRole; host: string; port: number; tls: "none" | "starttls" | "implicit" };
@@ -28,6 +28,8 @@ export type Server = {
   readonly config: Config;
   readonly listeners: RunningListener[];
   stop(opts?: { drainMs?: number }): Promise<void>;
+  /** Writes buffered trace entries now (they are otherwise coalesced for a few ms). */
+  flushTraces(): Promise<void>;
 };
 
 export function pipeline(config: Config): AnyHandler[] {
@@ -64,8 +66,9 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   const live = new Map<SmtpConnection, Promise<void>>();
   const listeners: RunningListener[] = [];
 
+  const traces = new TraceSink(db, (err) => log.error("trace not saved", { error: err }));
   const saveTrace = async (transactionId: string, messageId: string | null, sessionId: string, entries: import("./events/trace.ts").TraceEntry[]) => {
-    await db.writer.write(traceOp(entries.map((e) => ({ ...e, transactionId, messageId, sessionId }))));
+    traces.add(entries.map((e) => ({ ...e, transactionId, messageId, sessionId })));
   };
 
   for (const l of config.listeners) {
@@ -140,6 +143,7 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
     bus,
     config,
     listeners,
+    flushTraces: () => traces.flush(),
     async stop(opts: { drainMs?: number } = {}) {
       // Stop accepting, let sessions reach a command boundary (421 4.3.2), bounded in time;
       // whatever is still open after that is cut (nothing un-acknowledged is lost).
@@ -147,6 +151,7 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
       for (const conn of live.keys()) conn.shutdown();
       await Promise.race([Promise.all(live.values()), new Promise((r) => setTimeout(r, opts.drainMs ?? 10_000))]);
       await Promise.all(closing);
+      await traces.flush();
       certs.stop();
       await db.close();
     },

@@ -120,7 +120,7 @@ describe("policy verdicts become replies", () => {
     expect((await c.cmd("RCPT TO:<Victim@spam.example>")).code).toBe(550);
     // RSET ends the transaction: its trace is handed to the writer before the reply.
     expect((await c.cmd("RSET")).code).toBe(250);
-    await t.server.db.writer.drain();
+    await t.server.flushTraces();
     const txId = seen.get("Victim@spam.example")!;
     expect(txId).toBeDefined();
     const traces = await findTraces(t.server.db, txId);
@@ -183,7 +183,7 @@ describe("failing handlers are temporary failures, and the session survives", ()
     expect((await c.cmd("NOOP")).code).toBe(250);
     expect((await c.cmd("RCPT TO:<alice@example.test>")).code).toBe(250);
     expect((await c.cmd("RSET")).code).toBe(250);
-    await t.server.db.writer.drain();
+    await t.server.flushTraces();
     const traces = await findTraces(t.server.db, seen.get("alice+boom@example.test")!);
     const entry = traces.find((r) => r.handler === "throwing-handler");
     expect(entry?.verdict).toBe("error");
@@ -201,7 +201,7 @@ describe("failing handlers are temporary failures, and the session survives", ()
     expect((await c.cmd("DATA")).code).toBe(354);
     expect((await c.cmd("Subject: after hang\r\n\r\nbody\r\n.")).code).toBe(250);
     expect((await c.cmd("QUIT")).code).toBe(221);
-    await t.server.db.writer.drain();
+    await t.server.flushTraces();
     const traces = await findTraces(t.server.db, seen.get("alice+hang@example.test")!);
     const entry = traces.find((r) => r.handler === "hanging-handler");
     expect(entry?.verdict).toBe("timeout");
