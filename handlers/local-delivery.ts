@@ -74,6 +74,10 @@ export const localDelivery = defineHandler({
     }
     const results = ops.length > 0 ? await ctx.db.writer.write(ops) : [];
     const stored = readDeliveries(results);
+    // Durable now: tell sessions that have these mailboxes selected (IMAP IDLE, RFC 2177).
+    const byMailbox = new Map<number, number[]>();
+    for (const d of stored) byMailbox.set(d.mailboxId, [...(byMailbox.get(d.mailboxId) ?? []), d.uid]);
+    for (const [mailboxId, uids] of byMailbox) ctx.hub.publish({ mailboxId, kind: "exists", uids, modseq: 0 });
     return {
       queueId: envelope.transactionId,
       recipients: envelope.recipients.map((r) => ({ address: r.address, ok: true, reply: `Ok: delivered as ${envelope.transactionId}` })),

@@ -19,6 +19,9 @@ import { describeTls } from "./net/tls.ts";
 import { newQueueId } from "./store/ids.ts";
 import { TraceSink } from "./store/trace-sink.ts";
 import { defaultHandlers } from "../handlers/mod.ts";
+import { MailboxHub } from "./store/hub.ts";
+import { acceptImap } from "./imap/accept.ts";
+import type { ImapConnection } from "./imap/connection.ts";
 
 export type RunningListener = { role: ListenerRole; host: string; port: number; tls: "none" | "starttls" | "implicit" };
 
@@ -38,8 +41,12 @@ export function pipeline(config: Config): AnyHandler[] {
 }
 
 function defaultTlsMode(role: ListenerRole): "starttls" | "implicit" {
-  // RFC 8314 §3.3: port 465 is implicit TLS; the others upgrade with STARTTLS.
-  return role === "submissions" ? "implicit" : "starttls";
+  // RFC 8314 §3.3: 465 and 993 are implicit TLS; the others upgrade with STARTTLS.
+  return role === "submissions" || role === "imaps" ? "implicit" : "starttls";
+}
+
+function isImap(role: ListenerRole): boolean {
+  return role === "imap" || role === "imaps";
 }
 
 async function certificates(config: Config, log: Logger): Promise<CertStore> {
@@ -58,9 +65,13 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   const certs = await certificates(config, log);
   certs.watch({ onError: (err) => log.warn("certificate reload failed", { error: err }) });
   const now = () => Date.now();
-  const bus = new Bus(pipeline(config), { db, config, now }, log);
+  const hub = new MailboxHub({ onError: (err) => log.error("mailbox listener failed", { error: err }) });
+  const bus = new Bus(pipeline(config), { db, config, now, hub }, log);
   const limits = config.limits;
   const counter = new ConnectionCounter(limits);
+  // IMAP clients keep long-lived connections (IDLE): a family of its own with its own caps.
+  const imapCounter = new ConnectionCounter(config.imap);
+  const imapLive = new Map<ImapConnection, Promise<void>>();
   const started: StartedListener[] = [];
   // Live sessions, so stop() can let each finish its current command (SIGTERM drain).
   const live = new Map<SmtpConnection, Promise<void>>();
@@ -78,10 +89,24 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
       port: l.port,
       implicitTls: mode === "implicit",
       certs,
-      counter,
+      counter: isImap(l.role) ? imapCounter : counter,
       log,
-      refuse: (why) => `421 4.7.0 ${config.hostname} Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`,
+      refuse: (why) =>
+        isImap(l.role)
+          ? `* BYE [UNAVAILABLE] Too many connections${why === "ip" ? " from your address" : ""}\r\n`
+          : `421 4.7.0 ${config.hostname} Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`,
       onConnection: async ({ socket, implicitTls }) => {
+        if (isImap(l.role)) {
+          const conn = acceptImap(socket, implicitTls, mode === "starttls", { db, bus, hub, config, log, now, appendLimit: config.imap.appendLimit, certs });
+          const running = conn.run();
+          imapLive.set(conn, running);
+          try {
+            await running;
+          } finally {
+            imapLive.delete(conn);
+          }
+          return;
+        }
         const remoteAddress = (socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
         const tlsInfo = implicitTls ? describeTls(socket as tls.TLSSocket) : null;
         const session: SessionInfo = {
@@ -149,7 +174,8 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
       // whatever is still open after that is cut (nothing un-acknowledged is lost).
       const closing = started.map((s) => s.close(opts.drainMs ?? 10_000));
       for (const conn of live.keys()) conn.shutdown();
-      await Promise.race([Promise.all(live.values()), new Promise((r) => setTimeout(r, opts.drainMs ?? 10_000))]);
+      for (const conn of imapLive.keys()) conn.shutdown();
+      await Promise.race([Promise.all([...live.values(), ...imapLive.values()]), new Promise((r) => setTimeout(r, opts.drainMs ?? 10_000))]);
       await Promise.all(closing);
       await traces.flush();
       certs.stop();

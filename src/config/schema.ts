@@ -4,7 +4,7 @@
 import * as v from "valibot";
 import type { AnyHandler } from "../events/handler.ts";
 
-export const ListenerRole = v.picklist(["mx", "submission", "submissions", "lmtp"]);
+export const ListenerRole = v.picklist(["mx", "submission", "submissions", "lmtp", "imap", "imaps"]);
 export type ListenerRole = v.InferOutput<typeof ListenerRole>;
 
 export const Listener = v.object({
@@ -21,6 +21,8 @@ export const DEFAULT_LISTENERS: Listener[] = [
   { role: "submission", host: "127.0.0.1", port: 2587 },
   { role: "submissions", host: "127.0.0.1", port: 2465 },
   { role: "lmtp", host: "127.0.0.1", port: 2424 },
+  { role: "imap", host: "127.0.0.1", port: 2143 },
+  { role: "imaps", host: "127.0.0.1", port: 2993 },
 ];
 
 const CertPair = v.object({ cert: v.string(), key: v.string() });
@@ -50,6 +52,20 @@ export const Limits = v.object({
 });
 export type Limits = v.InferOutput<typeof Limits>;
 
+export const ImapSettings = v.object({
+  /** RFC 9051 §5.4: the autologout timer is at least 30 minutes once authenticated. */
+  idleTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 30 * 60_000),
+  /** Before authentication a shorter timer is allowed. */
+  preAuthTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 60_000),
+  /** "* OK Still here" during IDLE, inside common NAT timeouts (often 5 minutes). */
+  keepaliveMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(50)), 2 * 60_000),
+  /** APPENDLIMIT (RFC 7889) and the largest literal after login. */
+  appendLimit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 50 * 1024 * 1024),
+  maxConnections: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 20_000),
+  maxConnectionsPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 100),
+});
+export type ImapSettings = v.InferOutput<typeof ImapSettings>;
+
 export const Config = v.object({
   hostname: v.optional(v.string(), "localhost"),
   dataDir: v.optional(v.string(), "./data"),
@@ -63,6 +79,7 @@ export const Config = v.object({
     {},
   ),
   limits: v.optional(Limits, {}),
+  imap: v.optional(ImapSettings, {}),
   auth: v.optional(
     v.object({
       /** DESIGN §5: AUTH over cleartext only where explicitly allowed, and only from loopback. */

@@ -8,7 +8,7 @@ export type EventKind = "policy" | "provider" | "notification";
 /** Who is on the other end; carried by every session event. */
 export type SessionInfo = {
   readonly id: string;
-  readonly protocol: "smtp" | "lmtp";
+  readonly protocol: "smtp" | "lmtp" | "imap" | "pop3";
   /** The listener's role: mx (port 25), submission (587), submissions (465), lmtp. */
   readonly role: ListenerRole;
   readonly remoteAddress: string;
@@ -20,7 +20,7 @@ export type SessionInfo = {
   readonly authUser: string | null;
 };
 
-export type ListenerRole = "mx" | "submission" | "submissions" | "lmtp";
+export type ListenerRole = "mx" | "submission" | "submissions" | "lmtp" | "imap" | "imaps";
 export type TlsInfo = { readonly version: string; readonly cipher: string; readonly bits?: number };
 
 export type EnvelopeInfo = {
@@ -150,6 +150,16 @@ export type EventMap = {
     kind: "notification";
   };
   "smtp.disconnect": { payload: { readonly session: SessionInfo }; kind: "notification" };
+  /** After IMAP credentials were verified (LOGIN or AUTHENTICATE): a policy may still refuse. */
+  "imap.login": {
+    payload: { readonly session: SessionInfo; readonly mechanism: string; readonly username: string };
+    kind: "policy";
+  };
+  /** A mailbox changed (delivery, APPEND, STORE, EXPUNGE, MOVE …), after the change is durable. */
+  "mailbox.changed": {
+    payload: { readonly mailboxId: number; readonly kind: "exists" | "expunge" | "flags" | "deleted"; readonly uids: readonly number[]; readonly modseq: number };
+    kind: "notification";
+  };
 };
 
 export type EventName = keyof EventMap;
@@ -176,4 +186,6 @@ export const EVENT_KINDS: { readonly [E in EventName]: EventMap[E]["kind"] } = {
   "message.delivered": "notification",
   "message.queued": "notification",
   "smtp.disconnect": "notification",
+  "imap.login": "policy",
+  "mailbox.changed": "notification",
 };

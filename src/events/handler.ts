@@ -9,6 +9,8 @@ export type Services = {
   readonly db: import("../db/client.ts").Db;
   readonly config: import("../config/schema.ts").Config;
   readonly now: () => number;
+  /** In-process mailbox change notifications: publish after a write is durable. */
+  readonly hub: import("../store/hub.ts").MailboxHub;
 };
 
 export type HandlerContext = Services & {

@@ -54,6 +54,10 @@ export function createMailboxStatements(
         `SELECT id, ?, ?, uidvalidity_last, 1, 1, ?, ? FROM accounts WHERE ${where} RETURNING id`,
       args: [name, specialUse, subscribed ? 1 : 0, now, key],
     },
+    // The subscriptions table is authoritative for IMAP (src/store/imap-subscriptions.ts).
+    ...(subscribed
+      ? [{ sql: `INSERT OR IGNORE INTO subscriptions (account_id, name, created_at) SELECT id, ?, ? FROM accounts WHERE ${where}`, args: [name, now, key] }]
+      : []),
   ];
 }
 

@@ -108,13 +108,21 @@ export function readDeliveries(results: readonly ResultSet[]): Delivered[] {
 }
 
 /**
- * Deletes messages by UID (EXPUNGE); uid_next is untouched, so UIDs are never reused.
+ * Deletes messages by UID (EXPUNGE, POP3 DELE); uid_next is untouched, so UIDs are never
+ * reused, and each UID is recorded in `expunged` for QRESYNC.
  * Returns [] for no UIDs: concatenate it into a larger op rather than writing it alone.
  */
 export function expungeOp(mailboxId: number, uids: readonly number[]): WriteOp {
   if (uids.length === 0) return [];
   return [
     { sql: "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?", args: [mailboxId] },
+    // Remembered with the expunge's MODSEQ so IMAP QRESYNC can report VANISHED (RFC 7162 §3.2.10).
+    {
+      sql:
+        "INSERT INTO expunged (mailbox_id, uid, modseq) SELECT mailbox_id, uid, (SELECT highest_modseq FROM mailboxes WHERE id = ?) " +
+        "FROM mailbox_messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))",
+      args: [mailboxId, mailboxId, JSON.stringify(uids)],
+    },
     { sql: `DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))`, args: [mailboxId, JSON.stringify(uids)] },
   ];
 }

@@ -29,6 +29,8 @@ export async function startTestServer(overrides: ConfigInput = {}, opts: { log?:
       { role: "submission", port: 0 },
       { role: "submissions", port: 0 },
       { role: "lmtp", port: 0 },
+      { role: "imap", port: 0 },
+      { role: "imaps", port: 0 },
     ],
     ...overrides,
     limits: { authFailureDelayMs: 10, ...overrides.limits },

@@ -7,3 +7,4 @@ export { mailboxes, mailboxMessages } from "./mailboxes.ts";
 export { bodies } from "./bodies.ts";
 export { queueMessages, queueRecipients } from "./queue.ts";
 export { traces } from "./traces.ts";
+export { expunged, subscriptions } from "./imap.ts";

@@ -1,0 +1,5 @@
+// SEARCH — placeholder until implemented; answers NO so clients see an honest failure.
+
+import type { Executor } from "../dispatch.ts";
+
+export const search: Executor = async (s, tag) => s.tagged(tag, "NO", "[CANNOT] Not implemented yet");

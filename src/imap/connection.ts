@@ -1,0 +1,258 @@
+// Drives one IMAP connection: frames commands and literals, runs one command at a time,
+// pushes changes during IDLE, upgrades with STARTTLS, and enforces the timers (RFC 9051 §5.4).
+
+import type * as net from "node:net";
+import type * as tls from "node:tls";
+import { CommandFramer, POST_AUTH_LIMITS, PRE_AUTH_LIMITS, type FramerEvent } from "../protocol/imap/framer.ts";
+import { parseCommand } from "../protocol/imap/parser.ts";
+import type { CertStore } from "../net/certs.ts";
+import { describeTls, upgradeToTls } from "../net/tls.ts";
+import { ImapSession, type ImapDeps } from "./session.ts";
+import { allowedIn, type ConnectionPort } from "./dispatch.ts";
+import { EXECUTORS } from "./commands/mod.ts";
+import { capabilities } from "./capabilities.ts";
+import type { TlsInfo } from "../events/catalog.ts";
+
+export type ImapConnectionOptions = {
+  readonly startTlsAvailable: boolean;
+  /** LOGIN/AUTHENTICATE in cleartext allowed (loopback + config). */
+  readonly plaintextLoginAllowed: boolean;
+  /** Before authentication (RFC 9051 §5.4 allows a shorter timer there). */
+  readonly preAuthTimeoutMs: number;
+  /** The autologout timer: at least 30 minutes (RFC 9051 §5.4). */
+  readonly idleTimeoutMs: number;
+  /** "* OK Still here" while in IDLE, well inside NAT timeouts. */
+  readonly keepaliveMs: number;
+  readonly maxAuthFailures: number;
+  readonly authFailureDelayMs: number;
+};
+
+const dec = new TextDecoder();
+
+export class ImapConnection implements ConnectionPort {
+  #socket: net.Socket | tls.TLSSocket;
+  #framer = new CommandFramer(PRE_AUTH_LIMITS);
+  #wake: (() => void) | null = null;
+  #ended = false;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timedOut = false;
+  #shuttingDown = false;
+  readonly session: ImapSession;
+  /** A raw line the next command must consume (SASL responses, IDLE's DONE). */
+  #rawLines: string[] = [];
+  #rawWanted = false;
+
+  constructor(socket: net.Socket | tls.TLSSocket, id: string, remote: string, tlsInfo: TlsInfo | null, private readonly opts: ImapConnectionOptions, private readonly deps: ImapDeps & { certs: CertStore | null }) {
+    this.#socket = socket;
+    const log = deps.log.child({ session: id, proto: "imap", remote });
+    this.session = new ImapSession(id, remote, tlsInfo, deps, { write: (c) => this.#write(c) }, log);
+    this.#attach(socket);
+  }
+
+  async run(): Promise<void> {
+    const s = this.session;
+    try {
+      await s.line(`* OK [CAPABILITY ${this.capabilities().join(" ")}] ${this.deps.config.hostname} Hikyaku IMAP ready`);
+      while (!this.#ended && s.state !== "logout") {
+        const ev = await this.#next();
+        if (!ev) break;
+        await this.#handle(ev);
+      }
+    } catch (err) {
+      s.log.error("imap session failed", { error: err });
+    } finally {
+      this.#clearTimer();
+      s.deselect();
+      const sock = this.#socket;
+      sock.end(() => sock.destroy());
+      setTimeout(() => sock.destroy(), 2000).unref?.();
+    }
+  }
+
+  capabilities(): string[] {
+    const s = this.session;
+    return capabilities({
+      tls: s.tls !== null,
+      startTlsAvailable: this.opts.startTlsAvailable,
+      loginAllowed: s.tls !== null || this.opts.plaintextLoginAllowed,
+      authenticated: s.state !== "notauth",
+      appendLimit: this.deps.appendLimit,
+    });
+  }
+
+  get authLimits() {
+    return { maxFailures: this.opts.maxAuthFailures, delayMs: this.opts.authFailureDelayMs };
+  }
+
+  get closed(): boolean {
+    return this.#ended || this.#shuttingDown;
+  }
+
+  get keepaliveMs(): number {
+    return this.opts.keepaliveMs;
+  }
+
+  get idleTimeoutMs(): number {
+    return this.opts.idleTimeoutMs;
+  }
+
+  get loginAllowed(): boolean {
+    return this.session.tls !== null || this.opts.plaintextLoginAllowed;
+  }
+
+  /** Ends at the next command boundary (server stop). */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    this.#wakeUp();
+  }
+
+  #attach(sock: net.Socket | tls.TLSSocket): void {
+    sock.on("data", (chunk: Buffer) => {
+      this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.#wakeUp();
+    });
+    sock.on("end", () => this.#end());
+    sock.on("close", () => this.#end());
+    sock.on("error", () => this.#end());
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  async #write(chunks: readonly Uint8Array[]): Promise<void> {
+    const sock = this.#socket;
+    for (const c of chunks) {
+      if (sock.destroyed) return;
+      // Backpressure (large FETCH): wait for the kernel buffer to drain before going on.
+      if (!sock.write(c)) await new Promise<void>((r) => { sock.once("drain", r); sock.once("close", r); });
+    }
+  }
+
+  /** The next framer event, waiting for bytes; null at EOF, timeout or shutdown. */
+  async #next(): Promise<FramerEvent | null> {
+    for (;;) {
+      const ev = this.#framer.next();
+      if (ev) return ev;
+      if (this.#ended) return null;
+      if (this.#shuttingDown) {
+        await this.session.line("* BYE Server shutting down");
+        return null;
+      }
+      this.#arm(this.session.state === "notauth" ? this.opts.preAuthTimeoutMs : this.opts.idleTimeoutMs);
+      await new Promise<void>((r) => (this.#wake = r));
+      this.#clearTimer();
+      if (this.#timedOut) {
+        // RFC 9051 §5.4: autologout, announced with BYE.
+        await this.session.line("* BYE Autologout; idle for too long");
+        return null;
+      }
+    }
+  }
+
+  #arm(ms: number): void {
+    this.#timedOut = false;
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#wakeUp();
+    }, ms);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  async #handle(ev: FramerEvent): Promise<void> {
+    const s = this.session;
+    switch (ev.type) {
+      case "continue":
+        return s.line(`+ ${ev.text}`);
+      case "reject":
+        await this.#write([new TextEncoder().encode(ev.response)]);
+        if (ev.fatal) s.state = "logout";
+        return;
+      case "command": {
+        if (this.#rawWanted) {
+          this.#rawLines.push(dec.decode(ev.line));
+          this.#rawWanted = false;
+          return;
+        }
+        const parsed = parseCommand(ev);
+        if (!parsed.ok) return s.line(`${parsed.tag ?? "*"} BAD ${parsed.text}`);
+        const { tag, command } = parsed;
+        if (!allowedIn(command.name, s.state)) {
+          return s.tagged(tag, "BAD", `${command.name} is not valid in this state`);
+        }
+        const before = s.state;
+        try {
+          await EXECUTORS[command.name](s, tag, command as never, this);
+        } catch (err) {
+          s.log.error("imap command failed", { command: command.name, error: err });
+          await s.tagged(tag, "NO", "[SERVERBUG] Internal error, try again later");
+        }
+        if (before === "notauth" && s.state !== "notauth") this.#framer.setLimits({ ...POST_AUTH_LIMITS, maxLiteral: this.deps.appendLimit });
+        return;
+      }
+    }
+  }
+
+  /** Reads one raw line (a SASL response or IDLE's DONE); null at EOF/timeout. */
+  async readRawLine(timeoutMs: number, onWait?: () => Promise<void>): Promise<string | null> {
+    this.#rawWanted = true;
+    for (;;) {
+      const line = this.#rawLines.shift();
+      if (line !== undefined) return line;
+      const ev = this.#framer.next();
+      if (ev) {
+        if (ev.type === "command") {
+          this.#rawWanted = false;
+          return dec.decode(ev.line);
+        }
+        continue;
+      }
+      if (this.#ended || this.#shuttingDown) return null;
+      this.#arm(timeoutMs);
+      await new Promise<void>((r) => (this.#wake = r));
+      this.#clearTimer();
+      if (this.#timedOut) return null;
+      if (onWait) await onWait();
+    }
+  }
+
+  /** Wakes a reader (IDLE: a change arrived that must be pushed now). */
+  poke(): void {
+    this.#wakeUp();
+  }
+
+  /** RFC 9051 §6.2.1: after the tagged OK, discard anything pipelined, then handshake. */
+  async startTls(): Promise<boolean> {
+    if (!this.deps.certs) return false;
+    this.#framer.take();
+    const plain = this.#socket as net.Socket;
+    plain.removeAllListeners("data");
+    plain.removeAllListeners("end");
+    plain.removeAllListeners("error");
+    plain.on("error", () => {});
+    try {
+      const secure = await upgradeToTls(plain, this.deps.certs);
+      this.#socket = secure;
+      this.#framer.take();
+      this.#attach(secure);
+      const d = describeTls(secure);
+      this.session.tls = { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) };
+      return true;
+    } catch {
+      this.#ended = true;
+      plain.destroy();
+      return false;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+// CONDSTORE/QRESYNC resynchronisation reads (RFC 7162): messages changed since a MODSEQ
+// (FETCH CHANGEDSINCE, §3.1.4) and UIDs expunged since one (VANISHED (EARLIER), §3.2.10).
+
+import type { Db } from "../db/client.ts";
+import type { FlagState } from "./imap-flags.ts";
+
+/** Messages with MODSEQ > `modseq` (new or flag-changed), ascending by UID. */
+export async function changedSince(db: Db, mailboxId: number, modseq: number | bigint): Promise<FlagState[]> {
+  const res = await db.client.execute({
+    sql: "SELECT uid, flags, modseq FROM mailbox_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+    args: [mailboxId, modseq],
+  });
+  return res.rows.map((r) => ({ uid: Number(r.uid), flags: JSON.parse(String(r.flags)) as string[], modseq: Number(r.modseq) }));
+}
+
+/**
+ * UIDs expunged with MODSEQ > `modseq`, ascending. Exact, not a superset: every expunge
+ * is remembered (no compaction yet), so a client is never told of UIDs it already saw go.
+ */
+export async function vanishedSince(db: Db, mailboxId: number, modseq: number | bigint): Promise<number[]> {
+  const res = await db.client.execute({
+    sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+    args: [mailboxId, modseq],
+  });
+  return res.rows.map((r) => Number(r.uid));
+}
