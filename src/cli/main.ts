@@ -14,10 +14,11 @@ import { alias } from "./alias.ts";
 import { domain } from "./domain.ts";
 import { CliError, err, out } from "./io.ts";
 import { queue } from "./queue.ts";
+import { mailbox } from "./mailbox.ts";
 import { trace } from "./trace.ts";
 import { user } from "./user.ts";
 
-export const NOUNS: readonly Noun[] = [domain, user, alias, trace, queue];
+export const NOUNS: readonly Noun[] = [domain, user, alias, mailbox, trace, queue];
 
 type Target = { noun: Noun | null; verb: Verb | null; rest: string[] };
 
