@@ -28,6 +28,7 @@ export type ImapConnectionOptions = {
 };
 
 const dec = new TextDecoder();
+const enc = new TextEncoder();
 
 export class ImapConnection implements ConnectionPort {
   #socket: net.Socket | tls.TLSSocket;
@@ -38,9 +39,6 @@ export class ImapConnection implements ConnectionPort {
   #timedOut = false;
   #shuttingDown = false;
   readonly session: ImapSession;
-  /** A raw line the next command must consume (SASL responses, IDLE's DONE). */
-  #rawLines: string[] = [];
-  #rawWanted = false;
 
   constructor(socket: net.Socket | tls.TLSSocket, id: string, remote: string, tlsInfo: TlsInfo | null, private readonly opts: ImapConnectionOptions, private readonly deps: ImapDeps & { certs: CertStore | null }) {
     this.#socket = socket;
@@ -176,17 +174,14 @@ export class ImapConnection implements ConnectionPort {
       case "continue":
         return s.line(`+ ${ev.text}`);
       case "reject":
-        await this.#write([new TextEncoder().encode(ev.response)]);
+        await this.#write([enc.encode(ev.response)]);
         if (ev.fatal) s.state = "logout";
         return;
       case "command": {
-        if (this.#rawWanted) {
-          this.#rawLines.push(dec.decode(ev.line));
-          this.#rawWanted = false;
-          return;
-        }
         const parsed = parseCommand(ev);
-        if (!parsed.ok) return s.line(`${parsed.tag ?? "*"} BAD ${parsed.text}`);
+        // An untagged refusal is always BAD; a tagged one keeps the parser's status (SEARCH with an
+        // unsupported CHARSET is NO [BADCHARSET], RFC 9051 §6.4.4).
+        if (!parsed.ok) return s.line(parsed.tag === null ? `* BAD ${parsed.text}` : `${parsed.tag} ${parsed.status} ${parsed.text}`);
         const { tag, command } = parsed;
         if (!allowedIn(command.name, s.state)) {
           return s.tagged(tag, "BAD", `${command.name} is not valid in this state`);
@@ -204,22 +199,31 @@ export class ImapConnection implements ConnectionPort {
     }
   }
 
-  /** Reads one raw line (a SASL response or IDLE's DONE); null at EOF/timeout. */
+  /**
+   * Reads one raw line (a SASL response or IDLE's DONE); null at EOF, shutdown, a fatal framing
+   * error, or when `timeoutMs` has passed since the call (a deadline: wake-ups for pushed
+   * changes or keep-alives must not extend it).
+   */
   async readRawLine(timeoutMs: number, onWait?: () => Promise<void>): Promise<string | null> {
-    this.#rawWanted = true;
+    const until = Date.now() + timeoutMs;
     for (;;) {
-      const line = this.#rawLines.shift();
-      if (line !== undefined) return line;
       const ev = this.#framer.next();
       if (ev) {
-        if (ev.type === "command") {
-          this.#rawWanted = false;
-          return dec.decode(ev.line);
+        if (ev.type === "command") return dec.decode(ev.line);
+        if (ev.type === "reject") {
+          // E.g. an oversized LITERAL+ during IDLE: answered like anywhere else.
+          await this.#write([enc.encode(ev.response)]);
+          if (ev.fatal) {
+            this.session.state = "logout";
+            return null;
+          }
         }
         continue;
       }
       if (this.#ended || this.#shuttingDown) return null;
-      this.#arm(timeoutMs);
+      const left = until - Date.now();
+      if (left <= 0) return null;
+      this.#arm(left);
       await new Promise<void>((r) => (this.#wake = r));
       this.#clearTimer();
       if (this.#timedOut) return null;

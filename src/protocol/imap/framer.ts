@@ -1,7 +1,8 @@
 // Byte-level IMAP command framing: splits the client stream into command lines and literals
 // (RFC 9051 §4.3, §7.5; RFC 7888 LITERAL+/LITERAL-; RFC 3516 literal8) with bounded buffers.
 // Pure: bytes in, events out; pending input is only framed when next() is called.
-import { literalMarker, MARKER_WINDOW, readTag } from "./frame-marker.ts";
+import { assembleCommand, concat, TailBuffer } from "./frame-buffer.ts";
+import { literalMarker, readTag } from "./frame-marker.ts";
 
 export type FramerLimits = {
   /** Bytes of one command line segment (CRLF excluded). */
@@ -43,8 +44,6 @@ export type FramerEvent =
 
 type Mode = "line" | "literal" | "discard-line" | "discard-literal" | "closed";
 
-/** Trailing bytes of a discarded line kept to find a literal marker: the marker window, a CR, one more. */
-const TAIL = MARKER_WINDOW + 2;
 const EMPTY = new Uint8Array(0);
 
 export class CommandFramer {
@@ -69,8 +68,7 @@ export class CommandFramer {
   #litSync = true;
   #skip = 0;
   // The end of a discarded line, to see whether a LITERAL+ payload follows it.
-  #tail = new Uint8Array(TAIL);
-  #tailLen = 0;
+  #tail = new TailBuffer();
 
   constructor(limits: FramerLimits) {
     this.#limits = limits;
@@ -125,7 +123,7 @@ export class CommandFramer {
       }
       if (this.#mode === "discard-literal" && this.#skip === 0) {
         this.#mode = "discard-line";
-        this.#tailLen = 0;
+        this.#tail.clear();
         continue;
       }
       if (this.#head >= this.#chunks.length) return null;
@@ -183,9 +181,9 @@ export class CommandFramer {
     const stripped = lf >= 0 && len > 0 && (end > this.#off ? chunk[end - 1] : this.#seg[this.#segLen - 1]) === 13 ? len - 1 : len;
     if ((lf < 0 && len > cap + 1) || (lf >= 0 && stripped > cap)) {
       // Keep the tail (for a marker) and the head (for the tag); drop the rest unbuffered.
-      this.#tailLen = 0;
-      this.#pushTail(this.#seg.subarray(Math.max(0, this.#segLen - TAIL), this.#segLen));
-      this.#pushTail(chunk.subarray(Math.max(this.#off, end - TAIL), end));
+      this.#tail.clear();
+      this.#tail.push(this.#seg.subarray(0, this.#segLen));
+      this.#tail.push(chunk.subarray(this.#off, end));
       this.#append(chunk.subarray(this.#off, this.#off + Math.max(0, Math.min(end - this.#off, cap + 1 - this.#segLen))));
       this.#off = end;
       const tag = this.#segments.length > 0 ? this.#tag : readTag(this.#seg.subarray(0, this.#segLen));
@@ -251,16 +249,14 @@ export class CommandFramer {
   #stepDiscard(chunk: Uint8Array): FramerEvent | null {
     const lf = chunk.indexOf(10, this.#off);
     const end = lf < 0 ? chunk.length : lf;
-    this.#pushTail(chunk.subarray(Math.max(this.#off, end - TAIL), end));
+    this.#tail.push(chunk.subarray(this.#off, end));
     if (lf < 0) {
       this.#off = end;
       return null;
     }
     this.#off = lf + 1;
-    let n = this.#tailLen;
-    if (n > 0 && this.#tail[n - 1] === 13) n--;
-    const m = literalMarker(this.#tail, n);
-    this.#tailLen = 0;
+    const m = this.#tail.marker();
+    this.#tail.clear();
     if (m.kind === "literal" && !m.sync && Number.isSafeInteger(m.size)) {
       // The rejected command goes on with a LITERAL+ payload: skip it, counting only.
       this.#mode = "discard-literal";
@@ -277,30 +273,10 @@ export class CommandFramer {
   }
 
   #complete(): FramerEvent {
-    const segs = this.#segments;
-    const lits = this.#literals;
-    let size = 0;
-    for (const s of segs) size += s.length;
-    for (const l of lits) size += l.data.length + 2;
-    const line = new Uint8Array(size);
-    const segments: Uint8Array[] = [];
-    const literals: FramedLiteral[] = [];
-    let at = 0;
-    for (let i = 0; i < segs.length; i++) {
-      line.set(segs[i], at);
-      segments.push(line.subarray(at, at + segs[i].length));
-      at += segs[i].length;
-      if (i < lits.length) {
-        line[at++] = 13;
-        line[at++] = 10;
-        line.set(lits[i].data, at);
-        literals.push({ data: line.subarray(at, at + lits[i].data.length), binary: lits[i].binary, sync: lits[i].sync });
-        at += lits[i].data.length;
-      }
-    }
+    const ev = assembleCommand(this.#segments, this.#literals);
     this.#resetCommand();
     this.#mode = "line";
-    return { type: "command", line, segments, literals };
+    return ev;
   }
 
   #append(bytes: Uint8Array): void {
@@ -312,18 +288,6 @@ export class CommandFramer {
     }
     this.#seg.set(bytes, this.#segLen);
     this.#segLen = need;
-  }
-
-  #pushTail(bytes: Uint8Array): void {
-    if (bytes.length >= TAIL) {
-      this.#tail.set(bytes.subarray(bytes.length - TAIL));
-      this.#tailLen = TAIL;
-      return;
-    }
-    const keep = Math.min(this.#tailLen, TAIL - bytes.length);
-    this.#tail.copyWithin(0, this.#tailLen - keep, this.#tailLen);
-    this.#tail.set(bytes, keep);
-    this.#tailLen = keep + bytes.length;
   }
 
   #resetCommand(): void {
@@ -349,16 +313,4 @@ export class CommandFramer {
 function reject(tag: string | null, status: "BAD" | "NO", text: string, fatal: boolean): FramerEvent {
   // Without a readable tag the refusal is untagged (RFC 9051 §7.1.3).
   return { type: "reject", tag, response: `${tag ?? "*"} ${tag === null ? "BAD" : status} ${text}\r\n`, fatal };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

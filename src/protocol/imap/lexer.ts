@@ -16,8 +16,8 @@ export type CommandInput = { readonly segments: readonly Uint8Array[]; readonly 
 
 /** number = 1*DIGIT, an unsigned 32-bit integer (RFC 9051 §9). */
 export const MAX_NUMBER = 4294967295;
-/** number64 is 63-bit; beyond 2^53-1 it could not be held exactly and is refused. */
-export const MAX_NUMBER64 = Number.MAX_SAFE_INTEGER;
+/** number64 = 1*DIGIT, up to 2^63-1 (RFC 9051 §9). */
+const MAX_NUMBER64 = "9223372036854775807";
 /** Nesting depth of parenthesised lists and NOT/OR (a stack bound, not an RFC number). */
 export const MAX_DEPTH = 32;
 
@@ -88,7 +88,9 @@ export class Reader {
   run(table: Uint8Array, what: string): string {
     const start = this.#p;
     while (this.#p < this.#seg.length && table[this.#seg[this.#p]] === 1) this.#p++;
-    if (this.#p === start) this.fail(this.#seg[this.#p] >= 0x80 ? `8-bit character in ${what}` : `Expected ${what}`);
+    // RFC 9051 §9: 8-bit characters only ever appear in quoted strings and literals.
+    if (this.peek() >= 0x80) this.fail(`8-bit character in ${what}`);
+    if (this.#p === start) this.fail(`Expected ${what}`);
     return ascii.decode(this.#seg.subarray(start, this.#p));
   }
 
@@ -108,12 +110,26 @@ export class Reader {
   peekWord(): string {
     const m = this.mark();
     let w = "";
-    if (ATOM_CHAR[this.peek()] === 1) w = this.word();
+    const b = this.peek() | 0x20;
+    if (b >= 0x61 && b <= 0x7a) w = this.word();
     this.reset(m);
     return w;
   }
 
-  /** number (≤ 2^32-1) or, with max, number64 (RFC 9051 §9). */
+  /**
+   * number64 (RFC 9051 §9; mod-sequence-value, RFC 7162 §7): up to 2^63-1. Above 2^53 the
+   * value is rounded to a double, which keeps its order against any smaller number.
+   */
+  number64(): number {
+    const start = this.#p;
+    while (isDigit(this.peek())) this.#p++;
+    if (this.#p === start) this.fail("Expected a number");
+    const digits = ascii.decode(this.#seg.subarray(start, this.#p)).replace(/^0+(?=\d)/, "");
+    if (digits.length > MAX_NUMBER64.length || (digits.length === MAX_NUMBER64.length && digits > MAX_NUMBER64)) this.fail("Number out of range");
+    return Number(digits);
+  }
+
+  /** number = 1*DIGIT, at most 2^32-1 (RFC 9051 §9). */
   number(max = MAX_NUMBER): number {
     const start = this.#p;
     let n = 0;
@@ -123,6 +139,12 @@ export class Reader {
       if (n > max) this.fail("Number out of range");
     }
     if (this.#p === start) this.fail("Expected a number");
+    return n;
+  }
+
+  nzNumber64(): number {
+    const n = this.number64();
+    if (n === 0) this.fail("Expected a non-zero number");
     return n;
   }
 

@@ -1,6 +1,5 @@
 // FETCH arguments: macros, fetch-att (BODY[section]<partial>, BODY.PEEK, BINARY[.PEEK|.SIZE])
 // and modifiers (RFC 9051 §6.4.5, §9; RFC 3516 §4.2; RFC 7162 §3.1.4.1 CHANGEDSINCE, §3.2.6 VANISHED).
-import { MAX_NUMBER64 } from "./lexer.ts";
 import type { Reader } from "./lexer.ts";
 import { parseModSeq, parseSet } from "./parse-values.ts";
 import type { Command, FetchAttribute, FetchSection } from "./types.ts";
@@ -73,9 +72,9 @@ function binarySection(r: Reader): FetchSection {
 /** partial = "<" number64 "." nz-number64 ">" (RFC 9051 §9). */
 function partial(r: Reader): { offset: number; length: number } | null {
   if (!r.tryByte(0x3c)) return null;
-  const offset = r.number(MAX_NUMBER64);
+  const offset = r.number64();
   r.expect(0x2e, '"."');
-  const length = r.nzNumber(MAX_NUMBER64);
+  const length = r.nzNumber64();
   r.expect(0x3e, '">"');
   return { offset, length };
 }

@@ -113,7 +113,8 @@ export function parseAppend(r: Reader): Command {
   }
   let utf8 = false;
   if (!r.atLiteral()) {
-    if (r.word() !== "UTF8") r.fail("Expected a literal");
+    if (r.peekWord() !== "UTF8") r.fail("Expected a literal");
+    r.word();
     r.sp();
     r.expect(0x28, '"("');
     utf8 = true;

@@ -1,7 +1,6 @@
 // SEARCH arguments: RETURN options (RFC 4731, RFC 5182 SAVE, RFC 9051 §6.4.4), CHARSET and
 // the search-key tree, with MODSEQ (RFC 7162 §3.1.5) and the RFC 3501 NEW/OLD/RECENT keys.
 import { ATOM_CHAR, isDigit } from "./chars.ts";
-import { MAX_NUMBER64 } from "./lexer.ts";
 import type { Reader } from "./lexer.ts";
 import { canonicalFlag, parseDate, parseModSeq, parseSet } from "./parse-values.ts";
 import type { Command, SearchKey, SearchReturn } from "./types.ts";
@@ -63,7 +62,7 @@ function searchKey(r: Reader): SearchKey {
     }
     case "LARGER":
     case "SMALLER":
-      return { kind: w === "LARGER" ? "larger" : "smaller", size: r.number(MAX_NUMBER64) };
+      return { kind: w === "LARGER" ? "larger" : "smaller", size: r.number64() };
     case "UID":
       return { kind: "uid", set: parseSet(r) };
     case "NOT":

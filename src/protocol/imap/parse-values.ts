@@ -1,6 +1,5 @@
 // Value productions shared by several commands: flags and flag lists, date and date-time,
 // STATUS items (RFC 9051 §9; RFC 7162 §7 HIGHESTMODSEQ; RFC 7889 APPENDLIMIT; RFC 8438 SIZE).
-import { MAX_NUMBER64 } from "./lexer.ts";
 import type { Reader } from "./lexer.ts";
 import { parseSequenceSet } from "./sequence.ts";
 import type { SequenceSetOptions } from "./sequence.ts";
@@ -96,7 +95,7 @@ export function parseSet(r: Reader, opts: SequenceSetOptions = {}): SequenceSet 
   return set;
 }
 
-/** mod-sequence-valzer = "0" / mod-sequence-value (RFC 7162 §7), within 2^53-1. */
+/** mod-sequence-valzer = "0" / mod-sequence-value (RFC 7162 §7). */
 export function parseModSeq(r: Reader): number {
-  return r.number(MAX_NUMBER64);
+  return r.number64();
 }

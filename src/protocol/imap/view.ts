@@ -120,12 +120,18 @@ export class MailboxView {
   applyOwnExpunge(uids: readonly number[]): number[] {
     const seqs: number[] = [];
     for (const u of uids) {
-      const s = this.seqOf(u);
-      if (s === 0) continue;
-      seqs.push(s);
-      this.#uids.splice(s - 1, 1);
       this.#pendingExpunge.delete(u);
       this.#pendingFlags.delete(u);
+      this.recent.delete(u);
+      const s = this.seqOf(u);
+      if (s === 0) {
+        // Not announced yet (another session added it): it must never be announced now.
+        const i = this.#pendingExists.indexOf(u);
+        if (i >= 0) this.#pendingExists.splice(i, 1);
+        continue;
+      }
+      seqs.push(s);
+      this.#uids.splice(s - 1, 1);
     }
     return seqs;
   }

@@ -89,10 +89,9 @@ export function frameAll(input: Uint8Array | string, limits: FramerLimits = BIG)
   return ref;
 }
 
-/** Frame one command (CRLF appended when missing), check split-invariance, and parse it. */
+/** Frame one command (CRLF appended), check split-invariance, and parse it. */
 export function parse(input: string | Uint8Array): ParseResult {
-  let data = typeof input === "string" ? bytes(input) : input;
-  if (data[data.length - 1] !== 10) data = Uint8Array.from([...data, 13, 10]);
+  const data = Uint8Array.from([...(typeof input === "string" ? bytes(input) : input), 13, 10]);
   const { events, commands } = frameAll(data);
   const rejects = events.filter((e) => e.type === "reject");
   expect(rejects).toEqual([]);
