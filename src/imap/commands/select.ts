@@ -49,7 +49,8 @@ export const select: Executor<SelectCmd> = async (s, tag, cmd, conn) => {
     const firstUnseen = messages.findIndex((m) => !m.flags.includes("\\Seen"));
     if (firstUnseen >= 0) await s.line(`* OK [UNSEEN ${firstUnseen + 1}] First unseen`);
   }
-  if (s.rev2) await s.line(`* LIST () "/" ${JSON.stringify(s.mailboxName(mbx.name))}`);
+  // RFC 9051 §6.3.2: a rev2 SELECT returns the mailbox's LIST response (its canonical name).
+  if (s.rev2) await s.send(s.writer().atom("*").atom("LIST").atom("()").string("/").astring(s.mailboxName(mbx.name)).crlf());
 
   // RFC 7162 §3.2.5: QRESYNC — what vanished and what changed since the client's modseq.
   const q = cmd.qresync;
