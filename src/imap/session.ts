@@ -12,6 +12,7 @@ import { ImapWriter } from "../protocol/imap/serialize.ts";
 import { encodeMailboxName } from "./names.ts";
 import { getMessages } from "../store/imap-messages.ts";
 import { formatFlags } from "../protocol/imap/serialize.ts";
+import { formatSequenceSet } from "../protocol/imap/sequence.ts";
 
 export type ImapState = "notauth" | "auth" | "selected" | "logout";
 
@@ -141,13 +142,4 @@ export class ImapSession {
 }
 
 /** "1:3,7" from ascending numbers (RFC 9051 §9 sequence-set). */
-export function compress(nums: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < nums.length; ) {
-    let j = i;
-    while (j + 1 < nums.length && nums[j + 1] === nums[j] + 1) j++;
-    parts.push(i === j ? String(nums[i]) : `${nums[i]}:${nums[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
-}
+export const compress = formatSequenceSet;
