@@ -22,6 +22,9 @@ import { defaultHandlers } from "../handlers/mod.ts";
 import { MailboxHub } from "./store/hub.ts";
 import { acceptImap } from "./imap/accept.ts";
 import type { ImapConnection } from "./imap/connection.ts";
+import { acceptPop3 } from "./pop3/accept.ts";
+import type { Pop3Connection } from "./pop3/connection.ts";
+import { createPop3Shared } from "./pop3/shared.ts";
 
 export type RunningListener = { role: ListenerRole; host: string; port: number; tls: "none" | "starttls" | "implicit" };
 
@@ -41,12 +44,16 @@ export function pipeline(config: Config): AnyHandler[] {
 }
 
 function defaultTlsMode(role: ListenerRole): "starttls" | "implicit" {
-  // RFC 8314 §3.3: 465 and 993 are implicit TLS; the others upgrade with STARTTLS.
-  return role === "submissions" || role === "imaps" ? "implicit" : "starttls";
+  // RFC 8314 §3.3: 465, 993 and 995 are implicit TLS; the others upgrade with STARTTLS/STLS.
+  return role === "submissions" || role === "imaps" || role === "pop3s" ? "implicit" : "starttls";
 }
 
 function isImap(role: ListenerRole): boolean {
   return role === "imap" || role === "imaps";
+}
+
+function isPop3(role: ListenerRole): boolean {
+  return role === "pop3" || role === "pop3s";
 }
 
 async function certificates(config: Config, log: Logger): Promise<CertStore> {
@@ -72,6 +79,10 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   // IMAP clients keep long-lived connections (IDLE): a family of its own with its own caps.
   const imapCounter = new ConnectionCounter(config.imap);
   const imapLive = new Map<ImapConnection, Promise<void>>();
+  // POP3: its own caps, maildrop locks and size cache (src/pop3/shared.ts).
+  const pop3Counter = new ConnectionCounter(config.pop3);
+  const pop3Live = new Map<Pop3Connection, Promise<void>>();
+  const pop3Shared = createPop3Shared();
   const started: StartedListener[] = [];
   // Live sessions, so stop() can let each finish its current command (SIGTERM drain).
   const live = new Map<SmtpConnection, Promise<void>>();
@@ -89,12 +100,14 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
       port: l.port,
       implicitTls: mode === "implicit",
       certs,
-      counter: isImap(l.role) ? imapCounter : counter,
+      counter: isImap(l.role) ? imapCounter : isPop3(l.role) ? pop3Counter : counter,
       log,
       refuse: (why) =>
         isImap(l.role)
           ? `* BYE [UNAVAILABLE] Too many connections${why === "ip" ? " from your address" : ""}\r\n`
-          : `421 4.7.0 ${config.hostname} Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`,
+          : isPop3(l.role)
+            ? `-ERR [SYS/TEMP] Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`
+            : `421 4.7.0 ${config.hostname} Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`,
       onConnection: async ({ socket, implicitTls }) => {
         if (isImap(l.role)) {
           const conn = acceptImap(socket, implicitTls, mode === "starttls", { db, bus, hub, config, log, now, appendLimit: config.imap.appendLimit, certs });
@@ -104,6 +117,17 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
             await running;
           } finally {
             imapLive.delete(conn);
+          }
+          return;
+        }
+        if (isPop3(l.role)) {
+          const conn = acceptPop3(socket, l.role, implicitTls, mode === "starttls", { db, bus, hub, config, log, certs, shared: pop3Shared });
+          const running = conn.run();
+          pop3Live.set(conn, running);
+          try {
+            await running;
+          } finally {
+            pop3Live.delete(conn);
           }
           return;
         }
@@ -175,7 +199,8 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
       const closing = started.map((s) => s.close(opts.drainMs ?? 10_000));
       for (const conn of live.keys()) conn.shutdown();
       for (const conn of imapLive.keys()) conn.shutdown();
-      await Promise.race([Promise.all([...live.values(), ...imapLive.values()]), new Promise((r) => setTimeout(r, opts.drainMs ?? 10_000))]);
+      for (const conn of pop3Live.keys()) conn.shutdown();
+      await Promise.race([Promise.all([...live.values(), ...imapLive.values(), ...pop3Live.values()]), new Promise((r) => setTimeout(r, opts.drainMs ?? 10_000))]);
       await Promise.all(closing);
       await traces.flush();
       certs.stop();

@@ -4,14 +4,14 @@
 import * as v from "valibot";
 import type { AnyHandler } from "../events/handler.ts";
 
-export const ListenerRole = v.picklist(["mx", "submission", "submissions", "lmtp", "imap", "imaps"]);
+export const ListenerRole = v.picklist(["mx", "submission", "submissions", "lmtp", "imap", "imaps", "pop3", "pop3s"]);
 export type ListenerRole = v.InferOutput<typeof ListenerRole>;
 
 export const Listener = v.object({
   role: ListenerRole,
   host: v.optional(v.string(), "127.0.0.1"),
   port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
-  /** Defaults by role: submissions → implicit TLS; the others offer STARTTLS. */
+  /** Defaults by role: submissions, imaps, pop3s → implicit TLS; the others offer STARTTLS/STLS. */
   tls: v.optional(v.picklist(["none", "starttls", "implicit"])),
 });
 export type Listener = v.InferOutput<typeof Listener>;
@@ -23,6 +23,8 @@ export const DEFAULT_LISTENERS: Listener[] = [
   { role: "lmtp", host: "127.0.0.1", port: 2424 },
   { role: "imap", host: "127.0.0.1", port: 2143 },
   { role: "imaps", host: "127.0.0.1", port: 2993 },
+  { role: "pop3", host: "127.0.0.1", port: 2110 },
+  { role: "pop3s", host: "127.0.0.1", port: 2995 },
 ];
 
 const CertPair = v.object({ cert: v.string(), key: v.string() });
@@ -66,6 +68,16 @@ export const ImapSettings = v.object({
 });
 export type ImapSettings = v.InferOutput<typeof ImapSettings>;
 
+export const Pop3Settings = v.object({
+  /** RFC 1939 §3: the inactivity autologout timer is at least 10 minutes. */
+  idleTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 10 * 60_000),
+  /** EXPIRE (RFC 2449 §6.7): "NEVER", or the minimum retention in days; 0 deletes retrieved messages at QUIT. */
+  expire: v.optional(v.union([v.literal("NEVER"), v.pipe(v.number(), v.integer(), v.minValue(0))]), "NEVER"),
+  maxConnections: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
+  maxConnectionsPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 20),
+});
+export type Pop3Settings = v.InferOutput<typeof Pop3Settings>;
+
 export const Config = v.object({
   hostname: v.optional(v.string(), "localhost"),
   dataDir: v.optional(v.string(), "./data"),
@@ -80,6 +92,7 @@ export const Config = v.object({
   ),
   limits: v.optional(Limits, {}),
   imap: v.optional(ImapSettings, {}),
+  pop3: v.optional(Pop3Settings, {}),
   auth: v.optional(
     v.object({
       /** DESIGN §5: AUTH over cleartext only where explicitly allowed, and only from loopback. */

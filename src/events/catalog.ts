@@ -20,7 +20,7 @@ export type SessionInfo = {
   readonly authUser: string | null;
 };
 
-export type ListenerRole = "mx" | "submission" | "submissions" | "lmtp" | "imap" | "imaps";
+export type ListenerRole = "mx" | "submission" | "submissions" | "lmtp" | "imap" | "imaps" | "pop3" | "pop3s";
 export type TlsInfo = { readonly version: string; readonly cipher: string; readonly bits?: number };
 
 export type EnvelopeInfo = {
@@ -155,6 +155,11 @@ export type EventMap = {
     payload: { readonly session: SessionInfo; readonly mechanism: string; readonly username: string };
     kind: "policy";
   };
+  /** After POP3 credentials were verified (USER/PASS or AUTH): a policy may still refuse. */
+  "pop3.login": {
+    payload: { readonly session: SessionInfo; readonly mechanism: string; readonly username: string };
+    kind: "policy";
+  };
   /** A mailbox changed (delivery, APPEND, STORE, EXPUNGE, MOVE …), after the change is durable. */
   "mailbox.changed": {
     payload: { readonly mailboxId: number; readonly kind: "exists" | "expunge" | "flags" | "deleted"; readonly uids: readonly number[]; readonly modseq: number };
@@ -187,5 +192,6 @@ export const EVENT_KINDS: { readonly [E in EventName]: EventMap[E]["kind"] } = {
   "message.queued": "notification",
   "smtp.disconnect": "notification",
   "imap.login": "policy",
+  "pop3.login": "policy",
   "mailbox.changed": "notification",
 };

@@ -38,10 +38,12 @@ export class ImapConnection implements ConnectionPort {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #timedOut = false;
   #shuttingDown = false;
+  #preAuthUntil: number;
   readonly session: ImapSession;
 
   constructor(socket: net.Socket | tls.TLSSocket, id: string, remote: string, tlsInfo: TlsInfo | null, private readonly opts: ImapConnectionOptions, private readonly deps: ImapDeps & { certs: CertStore | null }) {
     this.#socket = socket;
+    this.#preAuthUntil = Date.now() + opts.preAuthTimeoutMs;
     const log = deps.log.child({ session: id, proto: "imap", remote });
     this.session = new ImapSession(id, remote, tlsInfo, deps, { write: (c) => this.#write(c) }, log);
     this.#attach(socket);
@@ -144,7 +146,9 @@ export class ImapConnection implements ConnectionPort {
         await this.session.line("* BYE Server shutting down");
         return null;
       }
-      this.#arm(this.session.state === "notauth" ? this.opts.preAuthTimeoutMs : this.opts.idleTimeoutMs);
+      // Before login the timer runs from the connection's start: trickled bytes or a NOOP now
+      // and then do not keep an unauthenticated connection (and its slot) open for ever.
+      this.#arm(this.session.state === "notauth" ? Math.max(0, this.#preAuthUntil - Date.now()) : this.opts.idleTimeoutMs);
       await new Promise<void>((r) => (this.#wake = r));
       this.#clearTimer();
       if (this.#timedOut) {
@@ -193,7 +197,10 @@ export class ImapConnection implements ConnectionPort {
           s.log.error("imap command failed", { command: command.name, error: err });
           await s.tagged(tag, "NO", "[SERVERBUG] Internal error, try again later");
         }
-        if (before === "notauth" && s.state !== "notauth") this.#framer.setLimits({ ...POST_AUTH_LIMITS, maxLiteral: this.deps.appendLimit });
+        // After login: literals up to APPENDLIMIT (RFC 7889), the command cap just above it.
+        if (before === "notauth" && s.state !== "notauth") {
+          this.#framer.setLimits({ ...POST_AUTH_LIMITS, maxLiteral: this.deps.appendLimit, maxCommand: Math.max(POST_AUTH_LIMITS.maxCommand, this.deps.appendLimit + 1024 * 1024) });
+        }
         return;
       }
     }
@@ -220,7 +227,13 @@ export class ImapConnection implements ConnectionPort {
         }
         continue;
       }
-      if (this.#ended || this.#shuttingDown) return null;
+      if (this.#ended) return null;
+      if (this.#shuttingDown) {
+        // Server stop during IDLE or a SASL exchange: say BYE as #next does (RFC 9051 §7.1.5).
+        await this.session.line("* BYE Server shutting down");
+        this.session.state = "logout";
+        return null;
+      }
       const left = until - Date.now();
       if (left <= 0) return null;
       this.#arm(left);
@@ -228,6 +241,8 @@ export class ImapConnection implements ConnectionPort {
       this.#clearTimer();
       if (this.#timedOut) return null;
       if (onWait) await onWait();
+      // onWait may have ended the session (IDLE pushing BYE for a deleted mailbox).
+      if (this.session.state === "logout") return null;
     }
   }
 

@@ -7,6 +7,8 @@ const BENCHES: Record<string, { about: string; run: (args: string[]) => Promise<
     about: "inbound SMTP throughput with durable storage, against Postfix delivering to a Maildir",
     run: async (args) => (await import("./smtp.ts")).main(args),
   },
+  imap: { about: "IMAP command-mix throughput against Dovecot on Maildirs, and memory per idle connection", run: async (args) => (await import("./imap.ts")).main(args) },
+  pop3: { about: "POP3 RETR throughput over concurrent sessions, against Dovecot's POP3 on a Maildir", run: async (args) => (await import("./pop3.ts")).main(args) },
 };
 
 const [benchName, ...rest] = process.argv.slice(2);

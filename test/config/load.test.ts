@@ -16,6 +16,10 @@ test("defaults: loopback, unprivileged ports, ./data", async () => {
     ["submission", "127.0.0.1", 2587],
     ["submissions", "127.0.0.1", 2465],
     ["lmtp", "127.0.0.1", 2424],
+    ["imap", "127.0.0.1", 2143],
+    ["imaps", "127.0.0.1", 2993],
+    ["pop3", "127.0.0.1", 2110],
+    ["pop3s", "127.0.0.1", 2995],
   ]);
   expect(config.limits.maxRecipients).toBe(100);
   expect(config.auth.allowPlaintextOnLoopback).toBe(false);

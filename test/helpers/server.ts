@@ -31,6 +31,8 @@ export async function startTestServer(overrides: ConfigInput = {}, opts: { log?:
       { role: "lmtp", port: 0 },
       { role: "imap", port: 0 },
       { role: "imaps", port: 0 },
+      { role: "pop3", port: 0 },
+      { role: "pop3s", port: 0 },
     ],
     ...overrides,
     limits: { authFailureDelayMs: 10, ...overrides.limits },

@@ -92,7 +92,7 @@ async function writeOne(s: ImapSession, seq: number, m: MessageMeta, raw: Uint8A
         flagsDone = true;
         break;
       case "INTERNALDATE":
-        w.atom("INTERNALDATE").atom(`"${formatInternalDate(m.internalDate)}"`);
+        w.atom("INTERNALDATE").atom(formatInternalDate(m.internalDate));
         break;
       case "RFC822.SIZE":
         w.atom("RFC822.SIZE").atom(m.size);

@@ -7,6 +7,13 @@ export const idle: Executor = async (s, tag, _cmd, conn) => {
   await s.line("+ idling");
   s.idling = { tag };
   const deadline = Date.now() + conn.idleTimeoutMs;
+  // A repeating tick: every wake-up of the reader may consume it, so a one-shot timer would
+  // leave the rest of the IDLE without keep-alives.
+  let keepalive = false;
+  const tick = setInterval(() => {
+    keepalive = true;
+    conn.poke();
+  }, conn.keepaliveMs);
   try {
     await s.flushUpdates(true);
     for (;;) {
@@ -17,25 +24,19 @@ export const idle: Executor = async (s, tag, _cmd, conn) => {
         return;
       }
       // Wake for a line, a pushed change (poke) or the keep-alive tick, whichever comes first.
-      let keepalive = false;
-      const tick = setTimeout(() => {
-        keepalive = true;
-        conn.poke();
-      }, Math.min(conn.keepaliveMs, left));
-      const line = await conn.readRawLine(Math.min(conn.keepaliveMs, left) + 1000, async () => {
+      const line = await conn.readRawLine(left, async () => {
         await s.flushUpdates(true);
         if (keepalive) {
           keepalive = false;
           await s.line("* OK Still here");
         }
       });
-      clearTimeout(tick);
       if (line === null) {
         if (conn.closed || s.state === "logout") {
           s.state = "logout";
           return;
         }
-        // Keep-alive timeout of readRawLine itself: loop and keep waiting.
+        // The autologout deadline passed: the loop says BYE.
         continue;
       }
       if (line.toUpperCase() === "DONE") break;
@@ -43,6 +44,7 @@ export const idle: Executor = async (s, tag, _cmd, conn) => {
       return;
     }
   } finally {
+    clearInterval(tick);
     s.idling = null;
   }
   await s.tagged(tag, "OK", "IDLE terminated");
