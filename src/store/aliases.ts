@@ -68,10 +68,6 @@ export async function listAliases(db: Db): Promise<Alias[]> {
 
 /** Destinations of one exact source (`x@d` or `@d`), already normalised. */
 export async function aliasDestinations(db: Db, source: string): Promise<string[]> {
-  const rows = await db.orm
-    .select({ destination: aliases.destination })
-    .from(aliases)
-    .where(eq(aliases.source, source))
-    .orderBy(asc(aliases.id));
-  return rows.map((r) => r.destination);
+  const res = await db.client.execute({ sql: "SELECT destination FROM aliases WHERE source = ? ORDER BY id", args: [source] });
+  return res.rows.map((r) => String(r.destination));
 }
