@@ -7,7 +7,8 @@ import { checkPassword } from "../src/store/accounts.ts";
 export const authPassword = defineHandler({
   event: "auth.verify",
   name: "auth-password",
-  timeoutMs: 5000,
+  // scrypt is deliberately slow (~70 ms of CPU); a burst of logins queues on the thread pool.
+  timeoutMs: 15_000,
   async handle({ username, password }, ctx) {
     const account = await checkPassword(ctx.db, username, password);
     return account ? { ok: true as const, address: account.address } : { ok: false as const };

@@ -11,6 +11,7 @@ import { ImapSession, type ImapDeps } from "./session.ts";
 import { allowedIn, type ConnectionPort } from "./dispatch.ts";
 import { EXECUTORS } from "./commands/mod.ts";
 import { capabilities } from "./capabilities.ts";
+import { HandlerFailure } from "../events/bus.ts";
 import type { TlsInfo } from "../events/catalog.ts";
 
 export type ImapConnectionOptions = {
@@ -194,8 +195,12 @@ export class ImapConnection implements ConnectionPort {
         try {
           await EXECUTORS[command.name](s, tag, command as never, this);
         } catch (err) {
-          s.log.error("imap command failed", { command: command.name, error: err });
-          await s.tagged(tag, "NO", "[SERVERBUG] Internal error, try again later");
+          // DESIGN §3: a handler that failed or timed out is a temporary failure for the client.
+          if (err instanceof HandlerFailure) await s.tagged(tag, "NO", "[UNAVAILABLE] Temporary failure, try again later");
+          else {
+            s.log.error("imap command failed", { command: command.name, error: err });
+            await s.tagged(tag, "NO", "[SERVERBUG] Internal error, try again later");
+          }
         }
         // After login: literals up to APPENDLIMIT (RFC 7889), the command cap just above it.
         if (before === "notauth" && s.state !== "notauth") {

@@ -16,19 +16,21 @@ const BATCH = 500;
 
 /** Thrown by the content stub: the key reached a header/body test for this message. */
 class NeedContent extends Error {}
+// One instance: thrown once per message that needs content, so no stack is captured each time.
+const NEED_CONTENT = new NeedContent();
 
 const NO_CONTENT: SearchContent = {
   header: () => {
-    throw new NeedContent();
+    throw NEED_CONTENT;
   },
   headerText: () => {
-    throw new NeedContent();
+    throw NEED_CONTENT;
   },
   bodyText: () => {
-    throw new NeedContent();
+    throw NEED_CONTENT;
   },
   sentDate: () => {
-    throw new NeedContent();
+    throw NEED_CONTENT;
   },
 };
 
@@ -60,29 +62,41 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
     // Messages expunged by another session but not yet announced are not found here and so
     // never match (RFC 9051 §7.5.1 lets them be omitted).
     const metas = await getMessages(db, mailboxId, uids.slice(i, i + BATCH));
+    // First pass on metadata alone; the messages whose outcome depends on content wait.
+    const pending: { m: MessageMeta; base: MessageMetaView }[] = [];
     for (const m of metas) {
       const seq = view.seqOf(m.uid);
       if (seq === 0) continue;
       const base = { seq, uid: m.uid, flags: m.flags, internalDate: m.internalDate, size: m.size, modseq: m.modseq, recent: view.recent.has(m.uid) };
-      let hit: boolean;
       try {
-        hit = evaluate(key, { ...base, ...NO_CONTENT }, ctx);
+        if (evaluate(key, { ...base, ...NO_CONTENT }, ctx)) out.push({ seq, uid: m.uid, modseq: m.modseq });
       } catch (err) {
         if (!(err instanceof NeedContent)) throw err;
-        hit = evaluate(key, { ...base, ...(await loadContent(db, m, whole)) } satisfies SearchMessage, ctx);
+        pending.push({ m, base });
       }
-      if (hit) out.push({ seq, uid: m.uid, modseq: m.modseq });
+    }
+    // Header blocks are small: one query per HEADER_BATCH messages. Whole bodies (BODY/TEXT
+    // keys) are read one at a time so memory stays bounded by one message.
+    for (let j = 0; j < pending.length; j += HEADER_BATCH) {
+      const slice = pending.slice(j, j + HEADER_BATCH);
+      const heads = whole ? null : await headerBlocks(db, slice.map((p) => p.m.bodyHash));
+      for (const { m, base } of slice) {
+        const loaded = heads ? heads.get(m.bodyHash) ?? null : await wholeMessage(db, m.bodyHash);
+        const content = loaded ? contentOf(loaded) : EMPTY;
+        if (evaluate(key, { ...base, ...content } satisfies SearchMessage, ctx)) out.push({ seq: base.seq, uid: m.uid, modseq: m.modseq });
+      }
     }
   }
-  return out;
+  return out.sort((a, b) => a.uid - b.uid);
 }
 
-/** The message's searchable content: the whole message, or only its header block. */
-async function loadContent(db: Db, m: MessageMeta, whole: boolean): Promise<SearchContent> {
-  const loaded = whole ? await wholeMessage(db, m.bodyHash) : await headerBlock(db, m.bodyHash);
-  if (!loaded) return EMPTY;
-  const parsed = JSON.parse(loaded.mime) as ParsedMessage;
-  return searchContent({ raw: () => loaded.raw, parsed: () => parsed });
+type MessageMetaView = { seq: number; uid: number; flags: string[]; internalDate: number; size: number; modseq: number; recent: boolean };
+
+const HEADER_BATCH = 100;
+
+function contentOf(loaded: { raw: Uint8Array; mime: string }): SearchContent {
+  let parsed: ParsedMessage | null = null;
+  return searchContent({ raw: () => loaded.raw, parsed: () => (parsed ??= JSON.parse(loaded.mime) as ParsedMessage) });
 }
 
 const EMPTY: SearchContent = { header: () => [], headerText: () => "", bodyText: () => "", sentDate: () => null };
@@ -93,17 +107,20 @@ async function wholeMessage(db: Db, hash: string): Promise<{ raw: Uint8Array; mi
 }
 
 /**
- * Only the top-level header fields (raw[0, root.headerEnd)), cut in SQL: a header search over
- * a mailbox full of attachments reads kilobytes per message, not megabytes.
+ * Only the top-level header fields (raw[0, root.headerEnd)), cut in SQL for many messages in
+ * one query: a header search over a mailbox full of attachments reads kilobytes per message.
  */
-async function headerBlock(db: Db, hash: string): Promise<{ raw: Uint8Array; mime: string } | null> {
+async function headerBlocks(db: Db, hashes: readonly string[]): Promise<Map<string, { raw: Uint8Array; mime: string }>> {
+  const unique = [...new Set(hashes)];
   const res = await db.client.execute({
-    sql: "SELECT mime, substr(content, 1, json_extract(mime, '$.root.headerEnd')) AS head FROM bodies WHERE hash = ?",
-    args: [hash],
+    sql: `SELECT hash, mime, substr(content, 1, json_extract(mime, '$.root.headerEnd')) AS head FROM bodies WHERE hash IN (${unique.map(() => "?").join(",")})`,
+    args: unique,
   });
-  const row = res.rows[0];
-  if (!row) return null;
-  const head = row.head;
-  const raw = head instanceof ArrayBuffer ? new Uint8Array(head) : ArrayBuffer.isView(head) ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : new TextEncoder().encode(String(head ?? ""));
-  return { raw, mime: String(row.mime) };
+  const out = new Map<string, { raw: Uint8Array; mime: string }>();
+  for (const row of res.rows) {
+    const head = row.head;
+    const raw = head instanceof ArrayBuffer ? new Uint8Array(head) : ArrayBuffer.isView(head) ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : new TextEncoder().encode(String(head ?? ""));
+    out.set(String(row.hash), { raw, mime: String(row.mime) });
+  }
+  return out;
 }

@@ -223,3 +223,8 @@ export function descendants(pid: number): number[] {
   }
   return out;
 }
+
+/** Warning/error lines of a Dovecot log, less the one our own SIGTERM causes. */
+export function dovecotComplaints(log: string): string[] {
+  return log.split("\n").filter((l) => /\b(Error|Fatal|Panic|Warning):/.test(l) && !/Killed with signal 15/.test(l));
+}

@@ -1,9 +1,9 @@
 // A small raw IMAP client for the IMAP bench: one socket (Bun.connect), tagged commands one
 // at a time, server literals read by byte count, client literals (LITERAL+ or synchronizing),
-// LOGIN and SCRAM-SHA-256. Enough for a load generator; not a general client.
+// LOGIN and SCRAM-SHA-256 (imap-scram.ts). Enough for a load generator; not a general client.
 
 import type { Socket } from "bun";
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { scramAuthenticate } from "./imap-scram.ts";
 
 export type Untagged = {
   /** The response text with each literal replaced by its `{n}` marker (CRLF dropped). */
@@ -126,34 +126,7 @@ export class ImapClient {
 
   /** SCRAM-SHA-256 (RFC 5802, RFC 7677) with SASL-IR; cheap on the server, unlike a scrypt LOGIN. */
   async scram(user: string, password: string): Promise<void> {
-    const cnonce = randomBytes(18).toString("base64");
-    const bare = `n=${user.replace(/=/g, "=3D").replace(/,/g, "=2C")},r=${cnonce}`;
-    let serverSig = "";
-    let step = 0;
-    const r = await this.command(`AUTHENTICATE SCRAM-SHA-256 ${b64(`n,,${bare}`)}`, {
-      onContinue: (text) => {
-        step++;
-        const msg = Buffer.from(text.trim(), "base64").toString("utf8");
-        if (step === 1) {
-          const f = scramFields(msg);
-          if (!f.r?.startsWith(cnonce) || !f.s || !f.i) throw new ImapError(`bad SCRAM server-first: ${msg}`);
-          const salted = saltedPassword(password, f.s, Number(f.i));
-          const clientKey = hmac(salted, "Client Key");
-          const storedKey = createHash("sha256").update(clientKey).digest();
-          const without = `c=biws,r=${f.r}`;
-          const auth = `${bare},${msg},${without}`;
-          const sig = hmac(storedKey, auth);
-          const proof = Buffer.alloc(clientKey.length);
-          for (let i = 0; i < proof.length; i++) proof[i] = clientKey[i] ^ sig[i];
-          serverSig = hmac(hmac(salted, "Server Key"), auth).toString("base64");
-          return `${b64(`${without},p=${proof.toString("base64")}`)}\r\n`;
-        }
-        // server-final in a continuation (RFC 9051 §6.2.2): check it, answer with an empty line.
-        if (scramFields(msg).v !== serverSig) throw new ImapError("SCRAM server signature mismatch");
-        return "\r\n";
-      },
-    });
-    if (r.status !== "OK") throw new ImapError(`AUTHENTICATE: ${r.status} ${r.text}`);
+    const r = await scramAuthenticate(this, user, password);
     this.#takeCaps(r.text);
   }
 
@@ -169,7 +142,11 @@ export class ImapClient {
       },
     });
     finished.catch(() => {});
-    return { started: Promise.race([s, finished.then(() => {})]), finished };
+    // A tagged answer before the "+" means IDLE was refused.
+    const refused = finished.then((t) => {
+      throw new ImapError(`IDLE: ${t.status} ${t.text}`);
+    });
+    return { started: Promise.race([s, refused]), finished };
   }
 
   done(): void {
@@ -326,32 +303,6 @@ export class ImapClient {
 /** A quoted string (RFC 9051 §4.3); the bench's names and passwords never need a literal. */
 export function quote(s: string): string {
   return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
-
-function b64(s: string): string {
-  return Buffer.from(s, "utf8").toString("base64");
-}
-
-function hmac(key: Uint8Array, data: string): Buffer {
-  return createHmac("sha256", key).update(data).digest();
-}
-
-function scramFields(msg: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of msg.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return out;
-}
-
-// PBKDF2 once per (password, salt, iterations): 10k SCRAM logins of one user cost one derivation.
-const SALTED = new Map<string, Buffer>();
-function saltedPassword(password: string, salt: string, iterations: number): Buffer {
-  const key = `${salt}\0${iterations}\0${password}`;
-  let v = SALTED.get(key);
-  if (!v) SALTED.set(key, (v = pbkdf2Sync(password, Buffer.from(salt, "base64"), iterations, 32, "sha256")));
-  return v;
 }
 
 /** `* N EXISTS` / `* N EXPUNGE` bookkeeping for a client that tracks the message count. */

@@ -57,7 +57,7 @@ export async function prefillOurs(dataDir: string, users: number, messages: numb
   return bytes;
 }
 
-export async function startOurImap(dir: string, opts: { maxConnections: number; logLevel?: "info" | "warn" }): Promise<OurImap> {
+export async function startOurImap(dir: string, opts: { maxConnections: number; logLevel?: "info" | "warn"; cpuProfDir?: string }): Promise<OurImap> {
   const dataDir = join(dir, "data");
   const configFile = join(dir, "hikyaku.config.ts");
   writeFileSync(
@@ -75,7 +75,8 @@ export async function startOurImap(dir: string, opts: { maxConnections: number; 
     )};\n`,
   );
   const stderrFile = join(dir, "server.err");
-  const proc = Bun.spawn([process.execPath, "run", "test/bench/imap-serve.ts"], {
+  const prof = opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  const proc = Bun.spawn([process.execPath, "run", ...prof, "test/bench/imap-serve.ts"], {
     cwd: ROOT,
     env: { ...process.env, HIKYAKU_CONFIG: configFile, HIKYAKU_DATA: dataDir },
     stdout: "pipe",

@@ -5,16 +5,15 @@
 
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { ensureDovecot, prefillMaildirs, startDovecot, type DovecotInstance } from "./dovecot.ts";
+import { join, resolve } from "node:path";
+import { dovecotComplaints, ensureDovecot, prefillMaildirs, startDovecot } from "./dovecot.ts";
 import { OPS, OP_COMMANDS, CYCLE, percentile, runLoad, type LoadResult, type Op } from "./imap-load.ts";
-import { closeIdle, openIdle, IDLE_STAGES, type IdleStage } from "./imap-idle.ts";
-import { procMem, treeMem, type TreeMem } from "./imap-mem.ts";
-import { prefillOurs, startOurImap, type OurImap } from "./imap-ours.ts";
-import type { GcReport } from "./imap-serve.ts";
+import { idleDovecot, idleOurs } from "./imap-idle-report.ts";
+import { prefillOurs, startOurImap } from "./imap-ours.ts";
+import { newestProfile, summarizeProfile } from "./imap-prof.ts";
 import { fmt, freePort, run } from "./proc.ts";
 
-type Params = {
+export type Params = {
   clients: number;
   users: number;
   messages: number;
@@ -29,6 +28,7 @@ type Params = {
   idleParallel: number;
   idleTimeoutMs: number;
   dovecot: boolean;
+  cpuProf: string | null;
 };
 
 const USAGE = `usage: bun run bench imap [flags]
@@ -45,12 +45,14 @@ const USAGE = `usage: bun run bench imap [flags]
   --idle-mailbox NAME mailbox the idle connections SELECT (default INBOX)
   --idle-parallel P   connections being set up at once (default 100)
   --idle-timeout S    bound on opening the idle connections, per server (default 600)
-  --no-dovecot        our server only`;
+  --no-dovecot        our server only
+  --cpu-prof DIR      profile our server during the throughput run (bun --cpu-prof into DIR, kept)
+                      and print the functions with the most self time`;
 
 function parse(args: string[]): Params | string {
   const p: Params = {
     clients: 20, users: 0, messages: 1000, durationMs: 30_000, maxOps: 1_000_000, commandTimeoutMs: 60_000, load: true,
-    idle: 10_000, idleDovecot: -1, idleAuth: "scram", idleMailbox: "INBOX", idleParallel: 100, idleTimeoutMs: 600_000, dovecot: true,
+    idle: 10_000, idleDovecot: -1, idleAuth: "scram", idleMailbox: "INBOX", idleParallel: 100, idleTimeoutMs: 600_000, dovecot: true, cpuProf: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -77,6 +79,11 @@ function parse(args: string[]): Params | string {
       else if (a === "--idle-parallel") p.idleParallel = num(1, 5000);
       else if (a === "--idle-timeout") p.idleTimeoutMs = num(1, 3600) * 1000;
       else if (a === "--no-dovecot") p.dovecot = false;
+      else if (a === "--cpu-prof") {
+        const d = args[++i];
+        if (!d) throw new Error("--cpu-prof needs a directory");
+        p.cpuProf = resolve(d);
+      }
       else if (a === "--help" || a === "-h") return USAGE;
       else return `unknown flag ${a}\n${USAGE}`;
     } catch (e) {
@@ -90,7 +97,6 @@ function parse(args: string[]): Params | string {
 }
 
 const out = (s: string) => process.stdout.write(s + "\n");
-const kib = (n: number) => `${fmt(n, 1)} KiB`;
 const mib = (k: number) => `${fmt(k / 1024, 1)} MiB`;
 
 /** Room for K client sockets here and K server sockets in the children (they inherit it). */
@@ -128,7 +134,8 @@ export async function main(args: string[]): Promise<number> {
       const b = await prefillMaildirs(dcDir, p.users, p.messages);
       out(`prefill dovecot: the same messages as Maildir files (LF line ends, flags in the name, mtime = INTERNALDATE; ${mib(b / 1024)} as CRLF) in ${fmt((performance.now() - t) / 1000, 1)} s`);
     }
-    const maxConn = Math.max(p.clients, p.idle, p.idleDovecot) + 200;
+    const maxConn = Math.max(p.clients, p.idle) + 200;
+    const dcMaxConn = Math.max(p.clients, p.idleDovecot) + 200;
 
     if (p.load) {
       out(
@@ -138,7 +145,7 @@ export async function main(args: string[]): Promise<number> {
       out(`  each client's cycle: ${CYCLE.join(", ")}`);
       for (const o of OPS) out(`    ${o.padEnd(15)} ${OP_COMMANDS[o]}`);
       const ours = await loadOurs(p, oursDir, maxConn);
-      const dc = p.dovecot ? await loadDovecot(p, dcDir, dovecotVersion!, maxConn) : null;
+      const dc = p.dovecot ? await loadDovecot(p, dcDir, dovecotVersion!, dcMaxConn) : null;
       printLoad(ours, dc);
     }
 
@@ -148,7 +155,7 @@ export async function main(args: string[]): Promise<number> {
           `${p.idleParallel} set up at once, within ${fmt(p.idleTimeoutMs / 1000)} s; memory after a forced full GC (ours) or a 2 s settle (Dovecot)`,
       );
       await idleOurs(p, oursDir, maxConn);
-      if (p.idleDovecot > 0) await idleDovecot(p, dcDir, dovecotVersion!, maxConn);
+      if (p.idleDovecot > 0) await idleDovecot(p, dcDir, dovecotVersion!, dcMaxConn);
     }
     return 0;
   } finally {
@@ -159,7 +166,8 @@ export async function main(args: string[]): Promise<number> {
 // ---- throughput ----
 
 async function loadOurs(p: Params, dir: string, maxConn: number): Promise<LoadResult> {
-  const s = await startOurImap(dir, { maxConnections: maxConn });
+  if (p.cpuProf) mkdirSync(p.cpuProf, { recursive: true });
+  const s = await startOurImap(dir, { maxConnections: maxConn, cpuProfDir: p.cpuProf ?? undefined });
   let r: LoadResult;
   try {
     r = await runLoad({ port: s.port, clients: p.clients, users: p.users, durationMs: p.durationMs, maxOps: p.maxOps, commandTimeoutMs: p.commandTimeoutMs });
@@ -168,6 +176,14 @@ async function loadOurs(p: Params, dir: string, maxConn: number): Promise<LoadRe
     const w = /writer stats commits=(\d+) ops=(\d+) maxGroup=(\d+)/.exec(st.output);
     if (w) out(`ours writer (whole server life, prefill excluded): ${w[1]} commits, ${w[2]} ops, ${fmt(Number(w[2]) / Math.max(1, Number(w[1])), 2)} ops per commit, largest group ${w[3]}`);
     if (st.exitCode !== 0) out(`ours: did not exit cleanly on SIGTERM (${st.exitCode}); last output:\n${st.output.slice(-1500)}`);
+  }
+  if (p.cpuProf) {
+    const f = newestProfile(p.cpuProf);
+    if (!f) out(`ours CPU profile: none written to ${p.cpuProf}`);
+    else {
+      out(`ours CPU profile (whole server life incl. warm-up): ${f}; most self time:`);
+      for (const l of summarizeProfile(f, 15)) out(`  ${l}`);
+    }
   }
   return r;
 }
@@ -179,8 +195,8 @@ async function loadDovecot(p: Params, dir: string, version: string, maxConn: num
     return await runLoad({ port, clients: p.clients, users: p.users, durationMs: p.durationMs, maxOps: p.maxOps, commandTimeoutMs: p.commandTimeoutMs });
   } finally {
     const code = await d.stop();
-    const errs = d.log().split("\n").filter((l) => /\b(Error|Fatal|Panic|Warning):/.test(l));
-    if (errs.length > 0) out(`dovecot log: ${errs.length} warning/error lines, e.g. ${errs.slice(0, 3).join(" | ")}`);
+    const errs = dovecotComplaints(d.log());
+    if (errs.length > 0) out(`dovecot log: ${errs.length} warning/error lines, e.g. ${[...new Set(errs.map((l) => l.replace(/^.*?: /, "")))].slice(0, 3).join(" | ")}`);
     if (code !== 0) out(`dovecot: master exited with ${code}`);
   }
 }
@@ -223,118 +239,4 @@ function printLoad(ours: LoadResult, dc: LoadResult | null): void {
     if (r.loginRetries.length > 0) out(`${name}: ${r.loginRetries.length} LOGINs refused during setup and retried, first: ${r.loginRetries[0]}`);
   }
   out("durability: ours commits every APPEND/STORE/EXPUNGE with WAL + synchronous=FULL before the tagged OK; Dovecot fsyncs a saved message (mail_fsync=optimized) but not its index updates");
-}
-
-// ---- idle memory ----
-
-type Snap = { stage: string; open: number; rssKiB: number; anonKiB: number; gc: GcReport };
-
-async function snap(s: OurImap, stage: string, open: number): Promise<Snap> {
-  const gc = await s.gc();
-  const m = procMem(s.pid);
-  return { stage, open, rssKiB: m.rssKiB, anonKiB: m.anonKiB, gc };
-}
-
-async function idleOurs(p: Params, dir: string, maxConn: number): Promise<void> {
-  // A fresh process on the same data: only the idle connections count against the baseline.
-  const s = await startOurImap(dir, { maxConnections: maxConn, logLevel: "warn" });
-  const deadline = Date.now() + p.idleTimeoutMs;
-  try {
-    // Warm-up: a few connections through every step (code paths compiled, pools and caches sized).
-    const warm = await openIdle({ port: s.port, count: Math.min(200, p.idle), users: p.users, auth: p.idleAuth, mailbox: p.idleMailbox, parallel: p.idleParallel, deadline, staged: false });
-    await closeIdle(warm.clients);
-    await Bun.sleep(1000);
-    const base = await snap(s, "baseline", 0);
-    const snaps: Snap[] = [base];
-    const t0 = performance.now();
-    const res = await openIdle({
-      port: s.port, count: p.idle, users: p.users, auth: p.idleAuth, mailbox: p.idleMailbox, parallel: p.idleParallel, deadline, staged: true,
-      onStage: async (stage: IdleStage, open: number) => {
-        snaps.push(await snap(s, stage, open));
-      },
-    });
-    const openMs = performance.now() - t0;
-    const last = snaps.at(-1)!;
-    const n = Math.max(1, last.open);
-    out(
-      `ours:    ${fmt(last.open)} idle connections open (${res.failed} failed${res.firstError ? `, first: ${res.firstError}` : ""}) in ${fmt(openMs / 1000, 1)} s; ` +
-        `RSS ${mib(base.rssKiB)} → ${mib(last.rssKiB)} = ${kib((last.rssKiB - base.rssKiB) / n)} per idle connection ` +
-        `(anonymous ${kib((last.anonKiB - base.anonKiB) / n)}, JS heap ${kib((last.gc.heapSize - base.gc.heapSize) / 1024 / n)})`,
-    );
-    out(`ours:    target < 16 KiB per idle connection: ${(last.rssKiB - base.rssKiB) / n < 16 ? "met" : "NOT met"}`);
-    out("ours:    by step (each connection through one step before any takes the next; deltas per connection open at that step):");
-    for (let i = 1; i < snaps.length; i++) {
-      const a = snaps[i - 1];
-      const b = snaps[i];
-      const k = Math.max(1, b.open);
-      out(
-        `  ${b.stage.padEnd(14)} ${fmt(b.open).padStart(6)} open  RSS ${mib(b.rssKiB).padStart(10)}  +${kib((b.rssKiB - a.rssKiB) / k).padStart(10)}  ` +
-          `JS heap live +${kib((b.gc.heapSize - a.gc.heapSize) / 1024 / k).padStart(9)}, held +${kib((b.gc.heapCapacity - a.gc.heapCapacity) / 1024 / k).padStart(9)}  ` +
-          `JS objects +${fmt((b.gc.objectCount - a.gc.objectCount) / k, 1).padStart(5)}  external +${kib((b.gc.memory.external - a.gc.memory.external) / 1024 / k)}`,
-      );
-    }
-    await s.shrink();
-    const shrunk = procMem(s.pid);
-    out(
-      `ours:    after Bun.shrink() (free JS heap and allocator pages returned): RSS ${mib(shrunk.rssKiB)} = ${kib((shrunk.rssKiB - base.rssKiB) / n)} per idle connection ` +
-        `over the same baseline (what the connections keep; the rest was free memory the process held)`,
-    );
-    // Live JS objects by class: a heap snapshot with the connections idling and another once they
-    // are closed (both after the RSS figures above, so the snapshots' own garbage cannot skew them).
-    const withConns = (await s.gc(true)).classes ?? {};
-    await closeIdle(res.clients);
-    await Bun.sleep(2000);
-    await s.gc();
-    const after = procMem(s.pid);
-    const closed = await s.gc(true);
-    const names = new Set([...Object.keys(withConns), ...Object.keys(closed.classes ?? {})]);
-    const per = [...names]
-      .map((c) => {
-        const a = withConns[c] ?? { count: 0, bytes: 0 };
-        const b = closed.classes?.[c] ?? { count: 0, bytes: 0 };
-        return { c, count: (a.count - b.count) / n, bytes: (a.bytes - b.bytes) / n };
-      })
-      .filter((x) => x.bytes >= 8)
-      .sort((x, y) => y.bytes - x.bytes);
-    const sum = per.reduce((a, x) => a + x.bytes, 0);
-    out(`ours:    live JS objects per idle connection (heap snapshots, idling minus closed): ${kib(sum / 1024)} in ${fmt(per.reduce((a, x) => a + x.count, 0), 1)} objects; largest classes:`);
-    for (let i = 0; i < Math.min(per.length, 24); i += 4) {
-      out(`  ${per.slice(i, i + 4).map((x) => `${x.c} ${fmt(x.count, 1)}× ${fmt(x.bytes)} B`.padEnd(38)).join("")}`);
-    }
-    out(`ours:    after closing them all: RSS ${mib(after.rssKiB)} (baseline ${mib(base.rssKiB)}), JS heap ${mib(closed.heapSize / 1024)} (baseline ${mib(base.gc.heapSize / 1024)})`);
-  } finally {
-    const st = await s.stop();
-    if (st.exitCode !== 0) out(`ours: did not exit cleanly on SIGTERM (${st.exitCode}); last output:\n${st.output.slice(-1500)}`);
-  }
-}
-
-async function idleDovecot(p: Params, dir: string, version: string, maxConn: number): Promise<void> {
-  const port = await freePort();
-  const d = await startDovecot(dir, port, { version, maxConnections: maxConn });
-  const deadline = Date.now() + p.idleTimeoutMs;
-  const settle = async (): Promise<TreeMem> => {
-    await Bun.sleep(2000);
-    return treeMem(d.pids());
-  };
-  try {
-    const warm = await openIdle({ port, count: Math.min(200, p.idleDovecot), users: p.users, auth: p.idleAuth, mailbox: p.idleMailbox, parallel: p.idleParallel, deadline, staged: false });
-    await closeIdle(warm.clients);
-    const base = await settle();
-    const t0 = performance.now();
-    const res = await openIdle({ port, count: p.idleDovecot, users: p.users, auth: p.idleAuth, mailbox: p.idleMailbox, parallel: p.idleParallel, deadline, staged: false });
-    const openMs = performance.now() - t0;
-    const after = await settle();
-    const n = Math.max(1, res.clients.length);
-    out(
-      `dovecot: ${fmt(res.clients.length)} idle connections open (${res.failed} failed${res.firstError ? `, first: ${res.firstError}` : ""}) in ${fmt(openMs / 1000, 1)} s; ` +
-        `${after.processes} processes (was ${base.processes}); ΣPSS ${mib(base.pssKiB)} → ${mib(after.pssKiB)} = ${kib((after.pssKiB - base.pssKiB) / n)} per idle connection ` +
-        `(ΣRSS, counting shared pages once per process: ${kib((after.rssKiB - base.rssKiB) / n)})`,
-    );
-    await closeIdle(res.clients);
-  } finally {
-    const code = await d.stop();
-    const errs = d.log().split("\n").filter((l) => /\b(Error|Fatal|Panic|Warning):/.test(l));
-    if (errs.length > 0) out(`dovecot log: ${errs.length} warning/error lines, e.g. ${[...new Set(errs.map((l) => l.replace(/^.*?: /, "")))].slice(0, 3).join(" | ")}`);
-    if (code !== 0) out(`dovecot: master exited with ${code}`);
-  }
 }

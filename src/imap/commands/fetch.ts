@@ -27,6 +27,22 @@ function needsRaw(attrs: readonly FetchAttribute[]): boolean {
   return attrs.some((a) => a.kind === "BODY[]" || a.kind === "BINARY[]" || a.kind === "BINARY.SIZE" || a.kind === "RFC822" || a.kind === "RFC822.HEADER" || a.kind === "RFC822.TEXT");
 }
 
+/** Only the top-level header is read (BODY[HEADER…], RFC822.HEADER): no need for the body. */
+function headerOnly(attrs: readonly FetchAttribute[]): boolean {
+  return attrs.every((a) => {
+    if (a.kind === "RFC822.HEADER") return true;
+    if (a.kind === "BODY[]") return a.section.part.length === 0 && a.section.text !== null && a.section.text.startsWith("HEADER");
+    return !(a.kind === "BINARY[]" || a.kind === "BINARY.SIZE" || a.kind === "RFC822" || a.kind === "RFC822.TEXT");
+  });
+}
+
+/** raw[0, bodyStart): the header block with its blank line, cut in SQL (no attachment bytes). */
+async function headerBytes(s: ImapSession, hash: string, bodyStart: number): Promise<Uint8Array> {
+  const res = await s.deps.db.client.execute({ sql: "SELECT substr(content, 1, ?) AS h FROM bodies WHERE hash = ?", args: [bodyStart, hash] });
+  const h = res.rows[0]?.h;
+  return h instanceof ArrayBuffer ? new Uint8Array(h) : ArrayBuffer.isView(h) ? new Uint8Array(h.buffer, h.byteOffset, h.byteLength) : new Uint8Array(0);
+}
+
 /** Attributes that set \Seen (RFC 9051 §6.4.5: BODY[] without .PEEK, RFC822, RFC822.TEXT, BINARY). */
 function setsSeen(attrs: readonly FetchAttribute[]): boolean {
   return attrs.some((a) => ((a.kind === "BODY[]" || a.kind === "BINARY[]") && !a.peek) || a.kind === "RFC822" || a.kind === "RFC822.TEXT");
@@ -42,6 +58,7 @@ export const fetch: Executor<FetchCmd> = async (s, tag, cmd) => {
   const attrs = cmd.attributes;
   const withMime = needsMime(attrs);
   const withRaw = needsRaw(attrs);
+  const onlyHeader = withRaw && headerOnly(attrs);
   const markSeen = setsSeen(attrs) && !sel.readOnly;
   const showModseq = sel.condstore || attrs.some((a) => a.kind === "MODSEQ");
 
@@ -66,7 +83,11 @@ export const fetch: Executor<FetchCmd> = async (s, tag, cmd) => {
     for (const m of metas) {
       const seq = view.seqOf(m.uid);
       if (seq === 0) continue;
-      const raw = withRaw ? (await getBody(s.deps.db, m.bodyHash))?.content ?? new Uint8Array(0) : null;
+      const raw = !withRaw
+        ? null
+        : onlyHeader
+          ? await headerBytes(s, m.bodyHash, m.mime!.root.bodyStart)
+          : (await getBody(s.deps.db, m.bodyHash))?.content ?? new Uint8Array(0);
       const failure = await writeOne(s, seq, m, raw, attrs, cmd.uid, showModseq, markSeen);
       if (failure) return s.tagged(tag, failure.status, failure.text);
     }

@@ -129,9 +129,15 @@ export class CommandFramer {
       if (this.#head >= this.#chunks.length) return null;
       const chunk = this.#chunks[this.#head];
       if (this.#off >= chunk.length) {
+        // Release the consumed chunk now: an idle connection must not keep old input (after
+        // an APPEND, megabytes) alive until more chunks arrive.
+        this.#chunks[this.#head] = EMPTY;
         this.#head++;
         this.#off = 0;
-        if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
+        if (this.#head === this.#chunks.length) {
+          this.#chunks = [];
+          this.#head = 0;
+        } else if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
           this.#chunks = this.#chunks.slice(this.#head);
           this.#head = 0;
         }
