@@ -3,7 +3,7 @@
 
 import type { Db } from "../db/client.ts";
 import type { ParsedMessage } from "../protocol/mime/types.ts";
-import { uidFilter } from "./imap-sql.ts";
+import { hasFlag, uidFilter } from "./imap-sql.ts";
 
 export type MessageSummary = {
   uid: number;
@@ -67,4 +67,21 @@ export async function getMessages(db: Db, mailboxId: number, uids: readonly numb
     args: { mbx: mailboxId, ...f.args },
   });
   return res.rows.map((r) => (opts.mime ? { ...summary(r), mime: JSON.parse(String(r.mime)) as ParsedMessage } : summary(r)));
+}
+
+/**
+ * What SELECT needs and no more (RFC 9051 §6.3.2): the UIDs in order, and the first message
+ * without \Seen for rev1's [UNSEEN n]. No per-message objects, so selecting a large mailbox
+ * leaves little garbage behind in a long-lived idle session.
+ */
+export async function selectInfo(db: Db, mailboxId: number): Promise<{ uids: number[]; firstUnseenUid: number | null }> {
+  const [all, unseen] = await Promise.all([
+    db.client.execute({ sql: "SELECT uid FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid", args: [mailboxId] }),
+    db.client.execute({
+      sql: `SELECT min(uid) AS uid FROM mailbox_messages WHERE mailbox_id = :mbx AND NOT ${hasFlag("flags", "seen")}`,
+      args: { mbx: mailboxId, seen: "\\Seen" },
+    }),
+  ]);
+  const first = unseen.rows[0]?.uid;
+  return { uids: all.rows.map((r) => Number(r.uid)), firstUnseenUid: first === null || first === undefined ? null : Number(first) };
 }

@@ -5,7 +5,7 @@ import type { Executor } from "../dispatch.ts";
 import type { Command } from "../../protocol/imap/types.ts";
 import { MailboxView } from "../../protocol/imap/view.ts";
 import { mailboxByName } from "../../store/imap-status.ts";
-import { listUids } from "../../store/imap-messages.ts";
+import { selectInfo } from "../../store/imap-messages.ts";
 import { changedSince, vanishedSince } from "../../store/imap-changes.ts";
 import { decodeMailboxName } from "../names.ts";
 import { compress } from "../session.ts";
@@ -26,8 +26,8 @@ export const select: Executor<SelectCmd> = async (s, tag, cmd, conn) => {
   if (!mbx) return s.tagged(tag, "NO", "[NONEXISTENT] No such mailbox");
   if (cmd.qresync && !s.qresync) return s.tagged(tag, "BAD", "Enable QRESYNC first");
   if (cmd.condstore || cmd.qresync) s.enabled.add("CONDSTORE");
-  const messages = await listUids(s.deps.db, mbx.id);
-  const view = new MailboxView(messages.map((m) => m.uid), mbx.highestModseq);
+  const info = await selectInfo(s.deps.db, mbx.id);
+  const view = new MailboxView(info.uids, mbx.highestModseq);
   const readOnly = cmd.name === "EXAMINE";
   const unsubscribe = s.deps.hub.subscribe(mbx.id, (c) => {
     if (c.origin === s.id) return;
@@ -46,8 +46,8 @@ export const select: Executor<SelectCmd> = async (s, tag, cmd, conn) => {
   // RFC 7162 §3.1.2.1: a CONDSTORE server reports HIGHESTMODSEQ on every SELECT/EXAMINE.
   await s.line(`* OK [HIGHESTMODSEQ ${mbx.highestModseq}] Highest`);
   if (!s.rev2) {
-    const firstUnseen = messages.findIndex((m) => !m.flags.includes("\\Seen"));
-    if (firstUnseen >= 0) await s.line(`* OK [UNSEEN ${firstUnseen + 1}] First unseen`);
+    const firstUnseen = info.firstUnseenUid === null ? 0 : view.seqOf(info.firstUnseenUid);
+    if (firstUnseen > 0) await s.line(`* OK [UNSEEN ${firstUnseen}] First unseen`);
   }
   // RFC 9051 §6.3.2: a rev2 SELECT returns the mailbox's LIST response (its canonical name).
   if (s.rev2) await s.send(s.writer().atom("*").atom("LIST").atom("()").string("/").astring(s.mailboxName(mbx.name)).crlf());

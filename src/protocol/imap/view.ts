@@ -3,6 +3,7 @@
 // Expunges wait for a point where they may be announced (RFC 9051 §7.5.1).
 
 import type { SequenceSet } from "./types.ts";
+import { UidList } from "./uid-list.ts";
 
 export type ViewChange = { readonly kind: "exists" | "expunge" | "flags" | "deleted"; readonly uids: readonly number[]; readonly modseq: number };
 
@@ -21,7 +22,7 @@ export type ViewUpdate = {
 
 export class MailboxView {
   /** UIDs in sequence order, as the client knows them. */
-  #uids: number[];
+  #uids: UidList;
   #pendingExists: number[] = [];
   #pendingExpunge = new Set<number>();
   #pendingFlags = new Set<number>();
@@ -31,7 +32,7 @@ export class MailboxView {
   highestModseq: number;
 
   constructor(uids: readonly number[], highestModseq: number) {
-    this.#uids = [...uids];
+    this.#uids = new UidList(uids);
     this.highestModseq = highestModseq;
   }
 
@@ -39,26 +40,18 @@ export class MailboxView {
     return this.#uids.length;
   }
 
+  /** A copy, in sequence order (for a full scan such as SEARCH). */
   get uids(): readonly number[] {
-    return this.#uids;
+    return this.#uids.toArray();
   }
 
   /** 1-based sequence number of a UID, or 0 when the client does not know it. */
   seqOf(uid: number): number {
-    let lo = 0;
-    let hi = this.#uids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.#uids[mid];
-      if (v === uid) return mid + 1;
-      if (v < uid) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return 0;
+    return this.#uids.indexOf(uid) + 1;
   }
 
   uidAt(seq: number): number | undefined {
-    return this.#uids[seq - 1];
+    return this.#uids.at(seq - 1);
   }
 
   /**
@@ -70,18 +63,22 @@ export class MailboxView {
     const out = new Set<number>();
     const n = this.#uids.length;
     if (n === 0) return [];
-    const maxUid = this.#uids[n - 1];
+    const maxUid = this.#uids.last()!;
     for (const [a0, b0] of set.ranges) {
       if (byUid) {
         let a = a0 === Infinity ? maxUid : a0;
         let b = b0 === Infinity ? maxUid : b0;
         if (a > b) [a, b] = [b, a];
-        for (let i = lowerBound(this.#uids, a); i < n && this.#uids[i] <= b; i++) out.add(this.#uids[i]);
+        for (let i = this.#uids.lowerBound(a); i < n; i++) {
+          const u = this.#uids.at(i)!;
+          if (u > b) break;
+          out.add(u);
+        }
       } else {
         let a = a0 === Infinity ? n : a0;
         let b = b0 === Infinity ? n : b0;
         if (a > b) [a, b] = [b, a];
-        for (let s = Math.max(1, a); s <= Math.min(b, n); s++) out.add(this.#uids[s - 1]);
+        for (let s = Math.max(1, a); s <= Math.min(b, n); s++) out.add(this.#uids.at(s - 1)!);
       }
     }
     return [...out].sort((x, y) => x - y);
@@ -131,7 +128,7 @@ export class MailboxView {
         continue;
       }
       seqs.push(s);
-      this.#uids.splice(s - 1, 1);
+      this.#uids.removeAt(s - 1);
     }
     return seqs;
   }
@@ -153,17 +150,17 @@ export class MailboxView {
         this.recent.delete(u);
         if (vanishedMode) {
           vanished.push(u);
-          this.#uids.splice(s - 1, 1);
+          this.#uids.removeAt(s - 1);
         } else {
           // Announced one by one: each EXPUNGE renumbers the messages after it.
           expunged.push(s);
-          this.#uids.splice(s - 1, 1);
+          this.#uids.removeAt(s - 1);
         }
       }
     }
     let exists: number | null = null;
     if (this.#pendingExists.length > 0) {
-      const add = this.#pendingExists.sort((a, b) => a - b).filter((u) => u > (this.#uids.at(-1) ?? 0));
+      const add = this.#pendingExists.sort((a, b) => a - b).filter((u) => u > (this.#uids.last() ?? 0));
       this.#pendingExists = [];
       for (const u of add) {
         this.#uids.push(u);
@@ -180,15 +177,4 @@ export class MailboxView {
   get hasPendingExpunge(): boolean {
     return this.#pendingExpunge.size > 0;
   }
-}
-
-function lowerBound(arr: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (arr[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
