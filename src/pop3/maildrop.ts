@@ -15,7 +15,7 @@ export async function openMaildrop(db: Db, shared: Pop3Shared, address: string, 
   if (!account) return { ok: false, reason: "error" };
   if (!shared.locks.acquire(account.id, owner)) return { ok: false, reason: "in-use" };
   try {
-    const inbox = await mailboxByName(db, account.id, "INBOX");
+    const inbox = await mailboxByName(db, account.id, "INBOX", { counts: false });
     if (!inbox) {
       shared.locks.release(owner);
       return { ok: false, reason: "no-mailbox" };

@@ -73,10 +73,17 @@ export async function statusOf(db: Db, mailboxId: number): Promise<MailboxStatus
   return res.rows[0] ? toStatus(res.rows[0], true) : null;
 }
 
-/** Resolves a client-supplied name (INBOX in any case) of this account; null if absent or invalid. */
-export async function mailboxByName(db: Db, accountId: number, name: string): Promise<MailboxStatus | null> {
+/**
+ * Resolves a client-supplied name (INBOX in any case) of this account; null if absent or
+ * invalid. `counts: false` (SELECT) reads only the mailbox row: no scan of its messages.
+ */
+export async function mailboxByName(db: Db, accountId: number, name: string, opts: { counts?: boolean } = {}): Promise<MailboxStatus | null> {
   const n = lookupName(name);
   if (n === null) return null;
+  if (opts.counts === false) {
+    const row = (await db.client.execute({ sql: `SELECT ${COLUMNS} FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`, args: [accountId, n] })).rows[0];
+    return row ? toStatus(row, false) : null;
+  }
   const res = await db.client.execute({ sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", args: [accountId, n] });
   return res.rows[0] ? statusOf(db, Number(res.rows[0].id)) : null;
 }

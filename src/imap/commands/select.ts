@@ -22,7 +22,7 @@ export const select: Executor<SelectCmd> = async (s, tag, cmd, conn) => {
     if (s.rev2 || s.qresync) await s.line("* OK [CLOSED] Previous mailbox closed");
   }
   const name = decodeMailboxName(cmd.mailbox, s.utf8);
-  const mbx = name === null ? null : await mailboxByName(s.deps.db, s.user!.id, name);
+  const mbx = name === null ? null : await mailboxByName(s.deps.db, s.user!.id, name, { counts: false });
   if (!mbx) return s.tagged(tag, "NO", "[NONEXISTENT] No such mailbox");
   if (cmd.qresync && !s.qresync) return s.tagged(tag, "BAD", "Enable QRESYNC first");
   if (cmd.condstore || cmd.qresync) s.enabled.add("CONDSTORE");
