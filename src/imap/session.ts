@@ -123,7 +123,7 @@ export class ImapSession {
       return;
     }
     for (const seq of u.expunged) await this.line(`* ${seq} EXPUNGE`);
-    if (u.vanished.length > 0) await this.line(`* VANISHED ${compress(u.vanished)}`);
+    if (u.vanished.length > 0) await this.line(`* VANISHED ${formatSequenceSet(u.vanished)}`);
     if (u.exists !== null) {
       await this.line(`* ${u.exists} EXISTS`);
       if (!this.rev2) await this.line(`* ${sel.view.recent.size} RECENT`);
@@ -140,6 +140,3 @@ export class ImapSession {
     }
   }
 }
-
-/** "1:3,7" from ascending numbers (RFC 9051 §9 sequence-set). */
-export const compress = formatSequenceSet;

@@ -5,7 +5,7 @@ import type { Executor } from "../dispatch.ts";
 import type { Command } from "../../protocol/imap/types.ts";
 import type { ImapSession } from "../session.ts";
 import type { MailboxChange } from "../../store/hub.ts";
-import { compress } from "../session.ts";
+import { formatSequenceSet } from "../../protocol/imap/sequence.ts";
 import { expunge as expungeMessages } from "../../store/imap-expunge.ts";
 
 type UidExpungeCmd = Extract<Command, { name: "UID EXPUNGE" }>;
@@ -40,7 +40,7 @@ export async function announceExpunged(s: ImapSession, uids: readonly number[]):
   const known = uids.filter((u) => view.seqOf(u) > 0);
   const seqs = view.applyOwnExpunge([...uids].sort((a, b) => b - a));
   if (s.qresync) {
-    if (known.length > 0) await s.line(`* VANISHED ${compress([...known].sort((a, b) => a - b))}`);
+    if (known.length > 0) await s.line(`* VANISHED ${formatSequenceSet([...known].sort((a, b) => a - b))}`);
     return;
   }
   for (const seq of seqs) await s.line(`* ${seq} EXPUNGE`);

@@ -5,7 +5,7 @@
 import type { Executor } from "../dispatch.ts";
 import type { Command, FetchAttribute, FetchSection } from "../../protocol/imap/types.ts";
 import type { ImapSession } from "../session.ts";
-import { compress } from "../session.ts";
+import { formatSequenceSet } from "../../protocol/imap/sequence.ts";
 import { getMessages, type MessageMeta } from "../../store/imap-messages.ts";
 import { getBody } from "../../store/messages.ts";
 import { storeFlags } from "../../store/imap-flags.ts";
@@ -65,7 +65,7 @@ export const fetch: Executor<FetchCmd> = async (s, tag, cmd) => {
   if (cmd.vanished) {
     const inSet = new Set(uids);
     const vanished = (await vanishedSince(s.deps.db, sel.mailboxId, cmd.changedSince!)).filter((u) => cmd.set.kind === "set" && cmd.set.ranges.some(([a, b]) => u >= Math.min(a, b) && u <= Math.max(a, b)) && !inSet.has(u));
-    if (vanished.length > 0) await s.line(`* VANISHED (EARLIER) ${compress(vanished)}`);
+    if (vanished.length > 0) await s.line(`* VANISHED (EARLIER) ${formatSequenceSet(vanished)}`);
   }
 
   for (let i = 0; i < uids.length; i += BATCH) {

@@ -8,7 +8,7 @@ import { mailboxByName } from "../../store/imap-status.ts";
 import { selectInfo } from "../../store/imap-messages.ts";
 import { changedSince, vanishedSince } from "../../store/imap-changes.ts";
 import { decodeMailboxName } from "../names.ts";
-import { compress } from "../session.ts";
+import { formatSequenceSet } from "../../protocol/imap/sequence.ts";
 import { formatFlags } from "../../protocol/imap/serialize.ts";
 
 type SelectCmd = Extract<Command, { name: "SELECT" | "EXAMINE" }>;
@@ -59,7 +59,7 @@ export const select: Executor<SelectCmd> = async (s, tag, cmd, conn) => {
     const known = q.knownUids;
     const inKnown = (u: number) => !known || known.kind !== "set" || known.ranges.some(([a, b]) => u >= Math.min(a, b) && u <= Math.max(a, b));
     const vanished = (await vanishedSince(s.deps.db, mbx.id, q.modseq)).filter(inKnown);
-    if (vanished.length > 0) await s.line(`* VANISHED (EARLIER) ${compress(vanished)}`);
+    if (vanished.length > 0) await s.line(`* VANISHED (EARLIER) ${formatSequenceSet(vanished)}`);
     for (const m of await changedSince(s.deps.db, mbx.id, q.modseq)) {
       const seq = view.seqOf(m.uid);
       if (seq > 0) await s.line(`* ${seq} FETCH (UID ${m.uid} FLAGS ${formatFlags(m.flags)} MODSEQ (${m.modseq}))`);
