@@ -15,7 +15,7 @@ import { createLogger, type Logger } from "./log/logger.ts";
 import { ensureSelfSigned, loadCertificates, type CertStore } from "./net/certs.ts";
 import { ConnectionCounter, isLoopback, startListener, type StartedListener } from "./net/listener.ts";
 import { SmtpConnection } from "./net/smtp-connection.ts";
-import { describeTls } from "./net/tls.ts";
+import { tlsInfo } from "./net/tls.ts";
 import { newQueueId } from "./store/ids.ts";
 import { TraceSink } from "./store/trace-sink.ts";
 import { defaultHandlers } from "../handlers/mod.ts";
@@ -132,7 +132,6 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
           return;
         }
         const remoteAddress = (socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
-        const tlsInfo = implicitTls ? describeTls(socket as tls.TLSSocket) : null;
         const session: SessionInfo = {
           id: randomBytes(6).toString("hex"),
           protocol: l.role === "lmtp" ? "lmtp" : "smtp",
@@ -141,7 +140,7 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
           remotePort: socket.remotePort ?? 0,
           localAddress: (socket.localAddress ?? "").replace(/^::ffff:/, ""),
           localPort: socket.localPort ?? 0,
-          tls: tlsInfo ? { version: tlsInfo.version, cipher: tlsInfo.standardName ?? tlsInfo.cipher, ...(tlsInfo.bits ? { bits: tlsInfo.bits } : {}) } : null,
+          tls: implicitTls ? tlsInfo(socket as tls.TLSSocket) : null,
           helo: null,
           authUser: null,
         };

@@ -4,7 +4,7 @@
 import type * as net from "node:net";
 import type * as tls from "node:tls";
 import { randomBytes } from "node:crypto";
-import { describeTls } from "../net/tls.ts";
+import { tlsInfo } from "../net/tls.ts";
 import { isLoopback } from "../net/listener.ts";
 import type { CertStore } from "../net/certs.ts";
 import { ImapConnection } from "./connection.ts";
@@ -14,8 +14,7 @@ export type ImapAcceptDeps = ImapDeps & { readonly certs: CertStore };
 
 export function acceptImap(socket: net.Socket | tls.TLSSocket, implicitTls: boolean, startTls: boolean, deps: ImapAcceptDeps): ImapConnection {
   const remote = (socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
-  const d = implicitTls ? describeTls(socket as tls.TLSSocket) : null;
-  const info = d ? { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) } : null;
+  const info = implicitTls ? tlsInfo(socket as tls.TLSSocket) : null;
   const { config } = deps;
   return new ImapConnection(
     socket,

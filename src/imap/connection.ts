@@ -6,7 +6,7 @@ import type * as tls from "node:tls";
 import { CommandFramer, POST_AUTH_LIMITS, PRE_AUTH_LIMITS, type FramerEvent } from "../protocol/imap/framer.ts";
 import { parseCommand } from "../protocol/imap/parser.ts";
 import type { CertStore } from "../net/certs.ts";
-import { describeTls, upgradeToTls } from "../net/tls.ts";
+import { tlsInfo, upgradeToTls } from "../net/tls.ts";
 import { ImapSession, type ImapDeps } from "./session.ts";
 import { allowedIn, type ConnectionPort } from "./dispatch.ts";
 import { EXECUTORS } from "./commands/mod.ts";
@@ -270,8 +270,7 @@ export class ImapConnection implements ConnectionPort {
       this.#socket = secure;
       this.#framer.take();
       this.#attach(secure);
-      const d = describeTls(secure);
-      this.session.tls = { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) };
+      this.session.tls = tlsInfo(secure);
       return true;
     } catch {
       this.#ended = true;

@@ -11,7 +11,7 @@ import { createSession, step } from "../protocol/smtp/session.ts";
 import type { SessionOptions, SmtpAction, SmtpInput, SmtpState } from "../protocol/smtp/types.ts";
 import { ChunkCollector, DataDecoder } from "../protocol/smtp/data-decoder.ts";
 import { LineReader } from "./line-reader.ts";
-import { describeTls, upgradeToTls } from "./tls.ts";
+import { tlsInfo, upgradeToTls } from "./tls.ts";
 import type { CertStore } from "./certs.ts";
 import type { TraceEntry } from "../events/trace.ts";
 
@@ -297,8 +297,7 @@ export class SmtpConnection {
       this.#socket = secure;
       this.#reader.take();
       this.#attach(secure);
-      const d = describeTls(secure);
-      return { type: "tls", info: { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) } };
+      return { type: "tls", info: tlsInfo(secure) };
     } catch (err) {
       this.#log.info("STARTTLS handshake failed", { error: err });
       this.#state.closed = true;

@@ -146,3 +146,9 @@ export function formatTlsComment(d: TlsDescription): string {
   const bits = d.bits === undefined ? "" : ` (${d.bits}/${d.bits} bits)`;
   return `using ${d.version} with cipher ${d.cipher}${bits}`;
 }
+
+/** The session's TLS facts as events carry them (IANA cipher name where known). */
+export function tlsInfo(sock: tls.TLSSocket): { version: string; cipher: string; bits?: number } {
+  const d = describeTls(sock);
+  return { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) };
+}

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Config } from "../config/schema.ts";
 import type { ListenerRole, SessionInfo } from "../events/catalog.ts";
 import { isLoopback } from "../net/listener.ts";
-import { describeTls } from "../net/tls.ts";
+import { tlsInfo } from "../net/tls.ts";
 import type { CertStore } from "../net/certs.ts";
 import { Pop3Connection, type Pop3ConnectionDeps } from "./connection.ts";
 
@@ -16,7 +16,6 @@ export type Pop3AcceptDeps = Omit<Pop3ConnectionDeps, "certs" | "idleTimeoutMs">
 export function acceptPop3(socket: net.Socket | tls.TLSSocket, role: ListenerRole, implicitTls: boolean, startTls: boolean, deps: Pop3AcceptDeps): Pop3Connection {
   const { config } = deps;
   const remoteAddress = (socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
-  const d = implicitTls ? describeTls(socket as tls.TLSSocket) : null;
   const session: SessionInfo = {
     id: randomBytes(6).toString("hex"),
     protocol: "pop3",
@@ -25,7 +24,7 @@ export function acceptPop3(socket: net.Socket | tls.TLSSocket, role: ListenerRol
     remotePort: socket.remotePort ?? 0,
     localAddress: (socket.localAddress ?? "").replace(/^::ffff:/, ""),
     localPort: socket.localPort ?? 0,
-    tls: d ? { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) } : null,
+    tls: implicitTls ? tlsInfo(socket as tls.TLSSocket) : null,
     helo: null,
     authUser: null,
   };

@@ -10,7 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Db } from "../db/client.ts";
 import type { CertStore } from "../net/certs.ts";
 import { LineReader } from "../net/line-reader.ts";
-import { describeTls, upgradeToTls } from "../net/tls.ts";
+import { tlsInfo, upgradeToTls } from "../net/tls.ts";
 import { MAX_COMMAND_LINE } from "../protocol/pop3/command.ts";
 import { createSession, step } from "../protocol/pop3/session.ts";
 import type { Pop3Action, Pop3Input, Pop3Options, Pop3State } from "../protocol/pop3/types.ts";
@@ -287,8 +287,7 @@ export class Pop3Connection {
       this.#socket = secure;
       this.#reader.take();
       this.#attach(secure);
-      const d = describeTls(secure);
-      return { type: "tls", info: { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) } };
+      return { type: "tls", info: tlsInfo(secure) };
     } catch (err) {
       this.#log.info("STLS handshake failed", { error: err });
       this.#state.closed = true;
