@@ -19,7 +19,7 @@ import { tlsInfo } from "./net/tls.ts";
 import { newQueueId } from "./store/ids.ts";
 import { TraceSink } from "./store/trace-sink.ts";
 import { defaultHandlers } from "../handlers/mod.ts";
-import { MailboxHub } from "./store/hub.ts";
+import { MailboxHub, type MailboxChange } from "./store/hub.ts";
 import { acceptImap } from "./imap/accept.ts";
 import type { ImapConnection } from "./imap/connection.ts";
 import { acceptPop3 } from "./pop3/accept.ts";
@@ -72,8 +72,11 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   const certs = await certificates(config, log);
   certs.watch({ onError: (err) => log.warn("certificate reload failed", { error: err }) });
   const now = () => Date.now();
-  const hub = new MailboxHub({ onError: (err) => log.error("mailbox listener failed", { error: err }) });
+  // Every durable mailbox change also becomes the `mailbox.changed` notification (DESIGN §3).
+  let notifyChanged: (c: MailboxChange) => void = () => {};
+  const hub = new MailboxHub({ onError: (err) => log.error("mailbox listener failed", { error: err }), onPublish: (c) => notifyChanged(c) });
   const bus = new Bus(pipeline(config), { db, config, now, hub }, log);
+  notifyChanged = (c) => void bus.notify("mailbox.changed", { mailboxId: c.mailboxId, kind: c.kind, uids: c.uids, modseq: c.modseq });
   const limits = config.limits;
   const counter = new ConnectionCounter(limits);
   // IMAP clients keep long-lived connections (IDLE): a family of its own with its own caps.

@@ -66,5 +66,4 @@ export async function applyUpdate(
 ): Promise<void> {
   const changes = await commitUpdate(deps.db, mailboxId, expunge, seen);
   deps.hub.publishAll(changes.map((c) => ({ ...c, origin })));
-  for (const c of changes) void deps.bus.notify("mailbox.changed", { mailboxId: c.mailboxId, kind: c.kind, uids: c.uids, modseq: c.modseq }, log);
 }

@@ -23,14 +23,18 @@ export type MailboxListener = (change: MailboxChange) => void;
 export type MailboxHubOptions = {
   /** Called when a listener throws; the other listeners still run. */
   onError?: (error: unknown, change: MailboxChange) => void;
+  /** Called once for every published change (the server turns it into `mailbox.changed`). */
+  onPublish?: (change: MailboxChange) => void;
 };
 
 export class MailboxHub {
   readonly #listeners = new Map<number, Set<MailboxListener>>();
   readonly #onError: (error: unknown, change: MailboxChange) => void;
+  readonly #onPublish: ((change: MailboxChange) => void) | null;
 
   constructor(opts: MailboxHubOptions = {}) {
     this.#onError = opts.onError ?? (() => {});
+    this.#onPublish = opts.onPublish ?? null;
   }
 
   /** Registers `listener` for one mailbox; the returned function removes it (idempotent). */
@@ -55,6 +59,13 @@ export class MailboxHub {
    */
   publish(change: MailboxChange): void {
     if (change.uids.length === 0 && change.kind !== "deleted") return;
+    if (this.#onPublish) {
+      try {
+        this.#onPublish(change);
+      } catch (e) {
+        this.#onError(e, change);
+      }
+    }
     const set = this.#listeners.get(change.mailboxId);
     if (!set) return;
     // Snapshot: a listener may unsubscribe itself (or others) while we iterate.
