@@ -11,6 +11,7 @@ import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import * as schema from "./schema/mod.ts";
 import { Writer } from "./writer.ts";
+import { installStatementCache } from "./statement-cache.ts";
 import type { WriterOptions } from "./writer.ts";
 
 export type Schema = typeof schema;
@@ -36,6 +37,7 @@ const BUSY_TIMEOUT_MS = 5000;
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const local = opts.url.startsWith("file:");
+  if (local) installStatementCache();
   if (local) ensureParentDir(opts.url);
   const client = createClient({
     url: opts.url,

@@ -169,7 +169,8 @@ export type EventMap = {
 
 export type EventName = keyof EventMap;
 export type PayloadOf<E extends EventName> = EventMap[E]["payload"];
-export type ResultOf<E extends EventName> = EventMap[E] extends { result: infer R } ? R : Verdict;
+/** What a handler returns: a provider's data, a policy's verdict, nothing for a notification. */
+export type ResultOf<E extends EventName> = EventMap[E] extends { result: infer R } ? R : EventMap[E]["kind"] extends "notification" ? void : Verdict;
 export type PolicyEvent = { [E in EventName]: EventMap[E]["kind"] extends "policy" ? E : never }[EventName];
 export type ProviderEvent = { [E in EventName]: EventMap[E]["kind"] extends "provider" ? E : never }[EventName];
 export type NotificationEvent = {
