@@ -81,8 +81,14 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
       const slice = pending.slice(j, j + HEADER_BATCH);
       const heads = whole ? null : await headerBlocks(db, slice.map((p) => p.m.bodyHash));
       for (const { m, base } of slice) {
-        const loaded = heads ? heads.get(m.bodyHash) ?? null : await wholeMessage(db, m.bodyHash);
-        const content = loaded ? contentOf(loaded) : EMPTY;
+        let content: SearchContent = EMPTY;
+        if (heads) {
+          const h = heads.get(m.bodyHash);
+          if (h) content = searchContent({ raw: () => h.raw, parsed: () => h.parsed });
+        } else {
+          const loaded = await wholeMessage(db, m.bodyHash);
+          if (loaded) content = contentOf(loaded);
+        }
         if (evaluate(key, { ...base, ...content } satisfies SearchMessage, ctx)) out.push({ seq: base.seq, uid: m.uid, modseq: m.modseq });
       }
     }
@@ -109,18 +115,28 @@ async function wholeMessage(db: Db, hash: string): Promise<{ raw: Uint8Array; mi
 /**
  * Only the top-level header fields (raw[0, root.headerEnd)), cut in SQL for many messages in
  * one query: a header search over a mailbox full of attachments reads kilobytes per message.
+ * The stored MIME JSON is not read whole: a header key needs the header's extent and, for
+ * SENT* keys, the Date — both extracted in SQL.
  */
-async function headerBlocks(db: Db, hashes: readonly string[]): Promise<Map<string, { raw: Uint8Array; mime: string }>> {
+async function headerBlocks(db: Db, hashes: readonly string[]): Promise<Map<string, { raw: Uint8Array; parsed: ParsedMessage }>> {
   const unique = [...new Set(hashes)];
   const res = await db.client.execute({
-    sql: `SELECT hash, mime, substr(content, 1, json_extract(mime, '$.root.headerEnd')) AS head FROM bodies WHERE hash IN (${unique.map(() => "?").join(",")})`,
+    sql:
+      "SELECT hash, json_extract(mime, '$.root.headerEnd') AS he, json_extract(mime, '$.envelope.date') AS ed, json_extract(mime, '$.date') AS d, " +
+      `substr(content, 1, json_extract(mime, '$.root.headerEnd')) AS head FROM bodies WHERE hash IN (${unique.map(() => "?").join(",")})`,
     args: unique,
   });
-  const out = new Map<string, { raw: Uint8Array; mime: string }>();
+  const out = new Map<string, { raw: Uint8Array; parsed: ParsedMessage }>();
   for (const row of res.rows) {
     const head = row.head;
     const raw = head instanceof ArrayBuffer ? new Uint8Array(head) : ArrayBuffer.isView(head) ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : new TextEncoder().encode(String(head ?? ""));
-    out.set(String(row.hash), { raw, mime: String(row.mime) });
+    // Just what searchContent reads for header keys: the root's header extent and the dates.
+    const parsed = {
+      root: { headerStart: 0, headerEnd: Number(row.he ?? raw.length) },
+      envelope: { date: row.ed === null || row.ed === undefined ? null : String(row.ed) },
+      date: row.d === null || row.d === undefined ? null : String(row.d),
+    } as unknown as ParsedMessage;
+    out.set(String(row.hash), { raw, parsed });
   }
   return out;
 }
