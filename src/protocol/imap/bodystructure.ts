@@ -4,6 +4,7 @@
 
 import type { MimePart } from "../mime/types.ts";
 import { clientText, writeEnvelope } from "./envelope.ts";
+import { emptyPart } from "./fetch-body.ts";
 import type { ImapWriter } from "./serialize.ts";
 
 export type BodyOptions = {
@@ -95,29 +96,11 @@ function writeFields(w: ImapWriter, part: MimePart): void {
   w.atom(part.size);
 }
 
-/** RFC 2046 §5.1.1 needs one body part; a multipart without any is shown with an empty one. */
-function emptyTextPart(at: number): MimePart {
-  return {
-    headerStart: at,
-    headerEnd: at,
-    bodyStart: at,
-    bodyEnd: at,
-    contentType: { type: "text", subtype: "plain", params: { charset: "us-ascii" } },
-    disposition: null,
-    id: null,
-    description: null,
-    encoding: "7bit",
-    language: null,
-    location: null,
-    md5: null,
-    lines: 0,
-    size: 0,
-  };
-}
 
 /** body-type-mpart: 1*body SP media-subtype [SP body-ext-mpart]; the bodies are adjacent. */
 function writeMultipart(w: ImapWriter, part: MimePart, opts: BodyOptions): void {
-  const children = part.parts && part.parts.length > 0 ? part.parts : [emptyTextPart(part.bodyStart)];
+  // RFC 2046 §5.1.1 needs one body part; a multipart without any is shown with an empty one.
+  const children = part.parts && part.parts.length > 0 ? part.parts : [emptyPart(part.bodyStart)];
   w.open();
   for (let i = 0; i < children.length; i++) {
     if (i > 0) w.glue();

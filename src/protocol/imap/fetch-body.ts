@@ -8,7 +8,7 @@ import type { FetchSection } from "./types.ts";
 import { quote, isAstringAtom } from "./serialize.ts";
 
 /** A part without body parts, for a multipart whose boundary never appeared (cf. BODYSTRUCTURE). */
-function emptyPart(at: number): MimePart {
+export function emptyPart(at: number): MimePart {
   return {
     headerStart: at,
     headerEnd: at,
