@@ -10,7 +10,9 @@ const server = await createServer(config);
 const out = (s: string) => process.stdout.write(s + "\n");
 out(`hikyaku: config ${file ?? "(none, built-in defaults)"}`);
 out(`hikyaku: data ${config.dataDir} (database ${databaseUrl(config)})`);
-for (const l of server.listeners) out(`hikyaku: ${l.role} listening on ${l.host}:${l.port} (${l.tls === "none" ? "no TLS" : l.tls === "implicit" ? "implicit TLS" : "STARTTLS"})`);
+// POP3 calls its upgrade STLS (RFC 2595); the others STARTTLS.
+const upgrade = (role: string) => (role === "pop3" ? "STLS" : "STARTTLS");
+for (const l of server.listeners) out(`hikyaku: ${l.role} listening on ${l.host}:${l.port} (${l.tls === "none" ? "no TLS" : l.tls === "implicit" ? "implicit TLS" : upgrade(l.role)})`);
 out("hikyaku: ready");
 
 let stopping = false;
