@@ -11,7 +11,7 @@ import { createSession, step } from "../protocol/smtp/session.ts";
 import type { SessionOptions, SmtpAction, SmtpInput, SmtpState } from "../protocol/smtp/types.ts";
 import { ChunkCollector, DataDecoder } from "../protocol/smtp/data-decoder.ts";
 import { LineReader } from "./line-reader.ts";
-import { tlsInfo, upgradeToTls } from "./tls.ts";
+import { switchToTls, tlsInfo } from "./tls.ts";
 import type { CertStore } from "./certs.ts";
 import type { TraceEntry } from "../events/trace.ts";
 
@@ -285,27 +285,24 @@ export class SmtpConnection {
   async #startTls(): Promise<SmtpInput | null> {
     if (!this.deps.certs) return null;
     this.#flush();
-    // RFC 3207 §4 / DESIGN §5: whatever the client pipelined after STARTTLS is discarded.
-    this.#reader.take();
-    const plain = this.#socket as net.Socket;
-    // Only our own listeners: removing every "close" listener would also drop the listener's
-    // connection-slot release, leaking one slot per STARTTLS session until the IP is locked out.
-    this.#detach?.();
-    plain.on("error", () => {});
-    try {
-      const secure = await upgradeToTls(plain, this.deps.certs);
-      this.#socket = secure;
-      this.#reader.take();
-      this.#attach(secure);
-      return { type: "tls", info: tlsInfo(secure) };
-    } catch (err) {
-      this.#log.info("STARTTLS handshake failed", { error: err });
+    // RFC 3207 §4 / DESIGN §5: pipelined bytes are discarded; see switchToTls.
+    const secure = await switchToTls(this.#socket as net.Socket, this.deps.certs, {
+      discard: () => void this.#reader.take(),
+      detach: () => this.#detach?.(),
+      attach: (sock) => {
+        this.#socket = sock;
+        this.#attach(sock);
+      },
+    });
+    if (!secure) {
+      this.#log.info("STARTTLS handshake failed");
       this.#state.closed = true;
       this.#ended = true;
-      plain.destroy();
       return null;
     }
+    return { type: "tls", info: tlsInfo(secure) };
   }
+
 
   /** Notifications run after the commit (DESIGN §3); they never delay or change the reply. */
   #notifyDelivered(r: DeliveryResult): void {

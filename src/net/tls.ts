@@ -152,3 +152,28 @@ export function tlsInfo(sock: tls.TLSSocket): { version: string; cipher: string;
   const d = describeTls(sock);
   return { version: d.version, cipher: d.standardName ?? d.cipher, ...(d.bits ? { bits: d.bits } : {}) };
 }
+
+/**
+ * STARTTLS / STLS for a line-based driver (RFC 3207 §4, RFC 2595 §4, DESIGN §5): whatever the
+ * client pipelined is discarded, only the driver's own listeners are removed (the listener's
+ * connection-slot release stays), then the handshake; the new socket is attached and the
+ * buffer discarded once more. Null when the handshake failed (the plain socket is destroyed).
+ */
+export async function switchToTls(
+  plain: net.Socket,
+  certs: CertStore,
+  driver: { discard(): void; detach(): void; attach(secure: tls.TLSSocket): void },
+): Promise<tls.TLSSocket | null> {
+  driver.discard();
+  driver.detach();
+  plain.on("error", () => {});
+  try {
+    const secure = await upgradeToTls(plain, certs);
+    driver.discard();
+    driver.attach(secure);
+    return secure;
+  } catch {
+    plain.destroy();
+    return null;
+  }
+}

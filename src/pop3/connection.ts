@@ -10,7 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Db } from "../db/client.ts";
 import type { CertStore } from "../net/certs.ts";
 import { LineReader } from "../net/line-reader.ts";
-import { tlsInfo, upgradeToTls } from "../net/tls.ts";
+import { switchToTls, tlsInfo } from "../net/tls.ts";
 import { MAX_COMMAND_LINE } from "../protocol/pop3/command.ts";
 import { createSession, step } from "../protocol/pop3/session.ts";
 import type { Pop3Action, Pop3Input, Pop3Options, Pop3State } from "../protocol/pop3/types.ts";
@@ -276,26 +276,24 @@ export class Pop3Connection {
   async #startTls(): Promise<Pop3Input | null> {
     if (!this.deps.certs) return null;
     this.#flush();
-    // RFC 2595 §4 / DESIGN §5: whatever the client pipelined after STLS is discarded.
-    this.#reader.take();
-    const plain = this.#socket as net.Socket;
-    // Only our own listeners: the listener's connection-slot release must stay attached.
-    this.#detach?.();
-    plain.on("error", () => {});
-    try {
-      const secure = await upgradeToTls(plain, this.deps.certs);
-      this.#socket = secure;
-      this.#reader.take();
-      this.#attach(secure);
-      return { type: "tls", info: tlsInfo(secure) };
-    } catch (err) {
-      this.#log.info("STLS handshake failed", { error: err });
+    // RFC 2595 §4 / DESIGN §5: pipelined bytes are discarded; see switchToTls.
+    const secure = await switchToTls(this.#socket as net.Socket, this.deps.certs, {
+      discard: () => void this.#reader.take(),
+      detach: () => this.#detach?.(),
+      attach: (sock) => {
+        this.#socket = sock;
+        this.#attach(sock);
+      },
+    });
+    if (!secure) {
+      this.#log.info("STLS handshake failed");
       this.#state.closed = true;
       this.#ended = true;
-      plain.destroy();
       return null;
     }
+    return { type: "tls", info: tlsInfo(secure) };
   }
+
 
   #flush(): void {
     if (this.#out.length === 0 || this.#socket.destroyed) {
