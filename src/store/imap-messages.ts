@@ -74,14 +74,20 @@ export async function getMessages(db: Db, mailboxId: number, uids: readonly numb
  * without \Seen for rev1's [UNSEEN n]. No per-message objects, so selecting a large mailbox
  * leaves little garbage behind in a long-lived idle session.
  */
-export async function selectInfo(db: Db, mailboxId: number): Promise<{ uids: number[]; firstUnseenUid: number | null }> {
+export async function selectInfo(db: Db, mailboxId: number): Promise<{ ranges: [number, number][]; firstUnseenUid: number | null }> {
   const [all, unseen] = await Promise.all([
-    db.client.execute({ sql: "SELECT uid FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid", args: [mailboxId] }),
+    // The UIDs as runs (gaps and islands): a mailbox without expunges is one row.
+    db.client.execute({
+      sql:
+        "SELECT min(uid) AS a, max(uid) AS b FROM (SELECT uid, uid - row_number() OVER (ORDER BY uid) AS g " +
+        "FROM mailbox_messages WHERE mailbox_id = ?) GROUP BY g ORDER BY a",
+      args: [mailboxId],
+    }),
     db.client.execute({
       sql: `SELECT min(uid) AS uid FROM mailbox_messages WHERE mailbox_id = :mbx AND NOT ${hasFlag("flags", "seen")}`,
       args: { mbx: mailboxId, seen: "\\Seen" },
     }),
   ]);
   const first = unseen.rows[0]?.uid;
-  return { uids: all.rows.map((r) => Number(r.uid)), firstUnseenUid: first === null || first === undefined ? null : Number(first) };
+  return { ranges: all.rows.map((r) => [Number(r.a), Number(r.b)] as [number, number]), firstUnseenUid: first === null || first === undefined ? null : Number(first) };
 }

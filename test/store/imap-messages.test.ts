@@ -14,7 +14,7 @@ import { copyMessages, moveMessages } from "../../src/store/imap-copy-move.ts";
 import { expunge } from "../../src/store/imap-expunge.ts";
 import { canonicalFlags, storeFlags } from "../../src/store/imap-flags.ts";
 import { createMailbox, deleteMailbox } from "../../src/store/imap-mailboxes.ts";
-import { getMessages, listUids } from "../../src/store/imap-messages.ts";
+import { getMessages, listUids, selectInfo } from "../../src/store/imap-messages.ts";
 import { mailboxByName, statusOf } from "../../src/store/imap-status.ts";
 
 let t: TempDb;
@@ -327,4 +327,16 @@ test("listUids on 10,000 messages stays cheap (one narrow scan)", async () => {
   expect(list[9_999].uid).toBe(10_000);
   expect(st.unseen).toBe(3334);
   expect(st.messages).toBe(10_000);
+});
+
+describe("selectInfo", () => {
+  test("UID runs with holes after expunges, and the first unseen UID", async () => {
+    for (let i = 1; i <= 8; i++) await add(i, i <= 2 || i === 5 ? ["\\Seen"] : []);
+    expect(await selectInfo(t.db, inbox)).toEqual({ ranges: [[1, 8]], firstUnseenUid: 3 });
+    await storeFlags(t.db, inbox, [3, 4, 7], "add", ["\\Deleted"]);
+    await expunge(t.db, inbox);
+    expect(await selectInfo(t.db, inbox)).toEqual({ ranges: [[1, 2], [5, 6], [8, 8]], firstUnseenUid: 6 });
+    const empty = await createMailbox(t.db, alice, "Empty");
+    expect(await selectInfo(t.db, empty.id)).toEqual({ ranges: [], firstUnseenUid: null });
+  });
 });

@@ -4,6 +4,7 @@
 import type { Executor } from "../dispatch.ts";
 import type { Command } from "../../protocol/imap/types.ts";
 import { MailboxView } from "../../protocol/imap/view.ts";
+import { UidList } from "../../protocol/imap/uid-list.ts";
 import { mailboxByName } from "../../store/imap-status.ts";
 import { selectInfo } from "../../store/imap-messages.ts";
 import { changedSince, vanishedSince } from "../../store/imap-changes.ts";
@@ -27,7 +28,7 @@ export const select: Executor<SelectCmd> = async (s, tag, cmd, conn) => {
   if (cmd.qresync && !s.qresync) return s.tagged(tag, "BAD", "Enable QRESYNC first");
   if (cmd.condstore || cmd.qresync) s.enabled.add("CONDSTORE");
   const info = await selectInfo(s.deps.db, mbx.id);
-  const view = new MailboxView(info.uids, mbx.highestModseq);
+  const view = new MailboxView(UidList.fromRanges(info.ranges), mbx.highestModseq);
   const readOnly = cmd.name === "EXAMINE";
   const unsubscribe = s.deps.hub.subscribe(mbx.id, (c) => {
     if (c.origin === s.id) return;

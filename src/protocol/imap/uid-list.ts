@@ -13,6 +13,17 @@ export class UidList {
     for (const u of sorted) this.push(u);
   }
 
+  /** From ascending, disjoint, non-adjacent inclusive ranges (as the store reads them). */
+  static fromRanges(ranges: readonly (readonly [number, number])[]): UidList {
+    const list = new UidList();
+    for (const [a, b] of ranges) {
+      list.#starts.push(a);
+      list.#ends.push(b);
+      list.#length += b - a + 1;
+    }
+    return list;
+  }
+
   get length(): number {
     return this.#length;
   }

@@ -31,8 +31,8 @@ export class MailboxView {
   readonly recent = new Set<number>();
   highestModseq: number;
 
-  constructor(uids: readonly number[], highestModseq: number) {
-    this.#uids = new UidList(uids);
+  constructor(uids: readonly number[] | UidList, highestModseq: number) {
+    this.#uids = uids instanceof UidList ? uids : new UidList(uids);
     this.highestModseq = highestModseq;
   }
 

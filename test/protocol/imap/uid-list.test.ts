@@ -57,3 +57,10 @@ test("random pushes and removals agree with a plain array", () => {
   }
   check(list, model);
 });
+
+test("fromRanges builds the same list as pushing each UID", () => {
+  const ranges: [number, number][] = [[1, 3], [5, 5], [9, 12]];
+  const model = [1, 2, 3, 5, 9, 10, 11, 12];
+  check(UidList.fromRanges(ranges), model);
+  check(UidList.fromRanges([]), []);
+});
