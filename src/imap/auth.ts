@@ -7,8 +7,7 @@ import { findAccount } from "../store/accounts.ts";
 import type { ConnectionPort } from "./dispatch.ts";
 import type { ImapSession } from "./session.ts";
 
-export function sessionInfo(s: ImapSession, conn: ConnectionPort): SessionInfo {
-  void conn;
+export function sessionInfo(s: ImapSession): SessionInfo {
   return {
     id: s.id,
     protocol: "imap",
@@ -28,14 +27,14 @@ export function scope(s: ImapSession) {
 }
 
 /** Verifies a password; null on bad credentials (the caller answers and backs off). */
-export async function verifyPassword(s: ImapSession, conn: ConnectionPort, mechanism: string, username: string, password: string): Promise<string | null> {
-  const r = await s.deps.bus.provide("auth.verify", { session: sessionInfo(s, conn), mechanism, username, password }, scope(s));
+export async function verifyPassword(s: ImapSession, mechanism: string, username: string, password: string): Promise<string | null> {
+  const r = await s.deps.bus.provide("auth.verify", { session: sessionInfo(s), mechanism, username, password }, scope(s));
   return r.ok ? r.address : null;
 }
 
 /** The last step of a successful authentication: policy, then state change and OK. */
 export async function loggedIn(s: ImapSession, conn: ConnectionPort, tag: string, mechanism: string, address: string): Promise<void> {
-  const v = await s.deps.bus.policy("imap.login", { session: sessionInfo(s, conn), mechanism, username: address }, scope(s));
+  const v = await s.deps.bus.policy("imap.login", { session: sessionInfo(s), mechanism, username: address }, scope(s));
   if (v.kind === "reject" || v.kind === "tempfail" || v.kind === "disconnect") {
     await s.tagged(tag, "NO", `[${v.kind === "tempfail" ? "UNAVAILABLE" : "AUTHORIZATIONFAILED"}] ${v.reply.text}`);
     if (v.kind === "disconnect") s.state = "logout";

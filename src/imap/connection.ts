@@ -6,7 +6,8 @@ import type * as tls from "node:tls";
 import { CommandFramer, POST_AUTH_LIMITS, PRE_AUTH_LIMITS, type FramerEvent } from "../protocol/imap/framer.ts";
 import { parseCommand } from "../protocol/imap/parser.ts";
 import type { CertStore } from "../net/certs.ts";
-import { tlsInfo, upgradeToTls } from "../net/tls.ts";
+import { switchToTls, tlsInfo } from "../net/tls.ts";
+import { watchSocket } from "../net/watch-socket.ts";
 import { ImapSession, type ImapDeps } from "./session.ts";
 import { allowedIn, type ConnectionPort } from "./dispatch.ts";
 import { EXECUTORS } from "./commands/mod.ts";
@@ -108,14 +109,18 @@ export class ImapConnection implements ConnectionPort {
   }
 
   #attach(sock: net.Socket | tls.TLSSocket): void {
-    sock.on("data", (chunk: Buffer) => {
-      this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this.#wakeUp();
+    this.#detach = watchSocket(sock, {
+      bytes: (b) => {
+        this.#framer.push(b);
+        this.#wakeUp();
+      },
+      gone: () => this.#end(),
     });
-    sock.on("end", () => this.#end());
-    sock.on("close", () => this.#end());
-    sock.on("error", () => this.#end());
   }
+
+  /** Removes exactly the listeners #attach added. */
+  #detach: (() => void) | null = null;
+
 
   #end(): void {
     this.#ended = true;
@@ -259,23 +264,20 @@ export class ImapConnection implements ConnectionPort {
   /** RFC 9051 §6.2.1: after the tagged OK, discard anything pipelined, then handshake. */
   async startTls(): Promise<boolean> {
     if (!this.deps.certs) return false;
-    this.#framer.take();
-    const plain = this.#socket as net.Socket;
-    plain.removeAllListeners("data");
-    plain.removeAllListeners("end");
-    plain.removeAllListeners("error");
-    plain.on("error", () => {});
-    try {
-      const secure = await upgradeToTls(plain, this.deps.certs);
-      this.#socket = secure;
-      this.#framer.take();
-      this.#attach(secure);
-      this.session.tls = tlsInfo(secure);
-      return true;
-    } catch {
+    const secure = await switchToTls(this.#socket as net.Socket, this.deps.certs, {
+      discard: () => void this.#framer.take(),
+      detach: () => this.#detach?.(),
+      attach: (sock) => {
+        this.#socket = sock;
+        this.#attach(sock);
+      },
+    });
+    if (!secure) {
       this.#ended = true;
-      plain.destroy();
       return false;
     }
+    this.session.tls = tlsInfo(secure);
+    return true;
   }
+
 }

@@ -12,6 +12,7 @@ import type { SessionOptions, SmtpAction, SmtpInput, SmtpState } from "../protoc
 import { ChunkCollector, DataDecoder } from "../protocol/smtp/data-decoder.ts";
 import { LineReader } from "./line-reader.ts";
 import { switchToTls, tlsInfo } from "./tls.ts";
+import { watchSocket } from "./watch-socket.ts";
 import type { CertStore } from "./certs.ts";
 import type { TraceEntry } from "../events/trace.ts";
 
@@ -88,25 +89,15 @@ export class SmtpConnection {
   #detach: (() => void) | null = null;
 
   #attach(sock: net.Socket | tls.TLSSocket): void {
-    const onData = (chunk: Buffer) => {
-      this.#onBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    };
-    const onEnd = () => this.#end();
-    const onError = (err: Error) => {
-      this.#log.debug("socket error", { error: err });
-      this.#end();
-    };
-    sock.on("data", onData);
-    sock.on("end", onEnd);
-    sock.on("close", onEnd);
-    sock.on("error", onError);
-    this.#detach = () => {
-      sock.off("data", onData);
-      sock.off("end", onEnd);
-      sock.off("close", onEnd);
-      sock.off("error", onError);
-    };
+    this.#detach = watchSocket(sock, {
+      bytes: (b) => this.#onBytes(b),
+      gone: (err) => {
+        if (err) this.#log.debug("socket error", { error: err });
+        this.#end();
+      },
+    });
   }
+
 
   #end(): void {
     this.#ended = true;

@@ -11,6 +11,7 @@ import type { Db } from "../db/client.ts";
 import type { CertStore } from "../net/certs.ts";
 import { LineReader } from "../net/line-reader.ts";
 import { switchToTls, tlsInfo } from "../net/tls.ts";
+import { watchSocket } from "../net/watch-socket.ts";
 import { MAX_COMMAND_LINE } from "../protocol/pop3/command.ts";
 import { createSession, step } from "../protocol/pop3/session.ts";
 import type { Pop3Action, Pop3Input, Pop3Options, Pop3State } from "../protocol/pop3/types.ts";
@@ -96,31 +97,21 @@ export class Pop3Connection {
   }
 
   #attach(sock: net.Socket | tls.TLSSocket): void {
-    const onData = (chunk: Buffer) => {
-      this.#reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      // PIPELINING (RFC 2449 §6.6) must not buffer without bound: stop reading meanwhile.
-      if (this.#reader.buffered > 64 * 1024) sock.pause();
-      this.#wakeUp();
-    };
-    const onEnd = () => {
-      this.#ended = true;
-      this.#wakeUp();
-    };
-    const onError = (err: Error) => {
-      this.#log.debug("socket error", { error: err });
-      onEnd();
-    };
-    sock.on("data", onData);
-    sock.on("end", onEnd);
-    sock.on("close", onEnd);
-    sock.on("error", onError);
-    this.#detach = () => {
-      sock.off("data", onData);
-      sock.off("end", onEnd);
-      sock.off("close", onEnd);
-      sock.off("error", onError);
-    };
+    this.#detach = watchSocket(sock, {
+      bytes: (b) => {
+        this.#reader.push(b);
+        // PIPELINING (RFC 2449 §6.6) must not buffer without bound: stop reading meanwhile.
+        if (this.#reader.buffered > 64 * 1024) sock.pause();
+        this.#wakeUp();
+      },
+      gone: (err) => {
+        if (err) this.#log.debug("socket error", { error: err });
+        this.#ended = true;
+        this.#wakeUp();
+      },
+    });
   }
+
 
   #wakeUp(): void {
     const w = this.#wake;

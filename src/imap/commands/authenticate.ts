@@ -48,13 +48,13 @@ export const authenticate: Executor<{ name: "AUTHENTICATE"; mechanism: string; i
         break;
       }
       case "verify-password": {
-        const address = await verifyPassword(s, conn, server.mechanism, step.authcid, step.password);
+        const address = await verifyPassword(s, server.mechanism, step.authcid, step.password);
         username = address;
         step = server.passwordResult(address !== null);
         break;
       }
       case "need-scram": {
-        const creds = await s.deps.bus.provide("auth.scram", { session: sessionInfo(s, conn), username: step.authcid }, scope(s));
+        const creds = await s.deps.bus.provide("auth.scram", { session: sessionInfo(s), username: step.authcid }, scope(s));
         if (creds) username = creds.address;
         step = server.scramCredentials(creds);
         break;

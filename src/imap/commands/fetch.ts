@@ -3,7 +3,7 @@
 // 50 MiB message or 1:* on 10,000 messages keeps memory bounded.
 
 import type { Executor } from "../dispatch.ts";
-import type { Command, FetchAttribute, FetchSection } from "../../protocol/imap/types.ts";
+import type { Command, FetchAttribute } from "../../protocol/imap/types.ts";
 import type { ImapSession } from "../session.ts";
 import { formatSequenceSet } from "../../protocol/imap/sequence.ts";
 import { getMessages, type MessageMeta } from "../../store/imap-messages.ts";
@@ -181,4 +181,3 @@ function body(w: ImapWriter, bytes: Uint8Array | null): void {
   else w.literal(bytes);
 }
 
-export type { FetchSection };
