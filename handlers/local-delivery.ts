@@ -64,6 +64,7 @@ export const localDelivery = defineHandler({
           bodyType: p.BODY === "7BIT" || p.BODY === "8BITMIME" || p.BODY === "BINARYMIME" ? p.BODY : null,
           authUser: session.authUser,
           clientIp: session.remoteAddress,
+          expiresAt: ctx.now() + ctx.config.delivery.retry.lifetimeMs,
           recipients: [...remote].map((address) => ({
             address,
             orcpt: byAddress.get(address)?.orcpt ?? null,

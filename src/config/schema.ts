@@ -78,6 +78,87 @@ export const Pop3Settings = v.object({
 });
 export type Pop3Settings = v.InferOutput<typeof Pop3Settings>;
 
+const Ms = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/** A smarthost (RFC 6409 submission to a provider's relay) instead of direct MX delivery. */
+export const Relay = v.object({
+  host: v.string(),
+  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 587),
+  /** implicit: TLS from the first byte (465); starttls: STARTTLS required, never cleartext. */
+  tls: v.optional(v.picklist(["implicit", "starttls"]), "starttls"),
+  auth: v.optional(v.object({ user: v.string(), pass: v.string() })),
+});
+export type Relay = v.InferOutput<typeof Relay>;
+
+export const DeliverySettings = v.object({
+  /** Run the outbound queue worker in this process. */
+  enabled: v.optional(v.boolean(), true),
+  /** How often the worker looks for due entries when nothing woke it. */
+  pollMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 1000),
+  /** How long a claimed recipient stays leased; renewed while its delivery runs. */
+  leaseMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 120_000),
+  /** TCP port of remote MX hosts (RFC 5321 §4.5.4: 25; tests point it elsewhere). */
+  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 25),
+  /** Source address for outbound connections (IPv4 and IPv6). */
+  sourceAddress: v.optional(v.string()),
+  sourceAddress6: v.optional(v.string()),
+  concurrency: v.optional(
+    v.object({
+      global: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 100),
+      perDomain: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 20),
+      perHost: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 10),
+    }),
+    {},
+  ),
+  /** Recipients sent in one SMTP transaction (RFC 5321 §4.5.3.1.8: servers take at least 100). */
+  maxRecipientsPerTransaction: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 100),
+  /** Postfix-like: first retry after 5 min, doubling up to ~1 h between tries, give up after 5 days. */
+  retry: v.optional(
+    v.object({
+      firstMs: v.optional(Ms, 5 * 60_000),
+      maxMs: v.optional(Ms, 60 * 60_000),
+      factor: v.optional(v.pipe(v.number(), v.minValue(1)), 2),
+      lifetimeMs: v.optional(Ms, 5 * 24 * 60 * 60_000),
+      /** Send one "delayed" DSN (RFC 3464) after this long in the queue; 0 = never. */
+      delayDsnAfterMs: v.optional(Ms, 4 * 60 * 60_000),
+    }),
+    {},
+  ),
+  timeouts: v.optional(
+    v.object({
+      connectMs: v.optional(Ms, 30_000),
+      /** RFC 5321 §4.5.3.2: 5 minutes for the greeting and most replies, 10 after the final dot. */
+      greetingMs: v.optional(Ms, 5 * 60_000),
+      commandMs: v.optional(Ms, 5 * 60_000),
+      dataDoneMs: v.optional(Ms, 10 * 60_000),
+    }),
+    {},
+  ),
+  dns: v.optional(
+    v.object({
+      /** Resolver addresses ("127.0.0.1", "127.0.0.1:5353", "[::1]:53"); empty = the system's. */
+      servers: v.optional(v.array(v.string()), []),
+      timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 5000),
+      tries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 2),
+    }),
+    {},
+  ),
+  tls: v.optional(
+    v.object({
+      /** Extra trusted CA certificates (PEM text or a file path) for SMTP and MTA-STS. */
+      ca: v.optional(v.string()),
+      /** Apply MTA-STS (RFC 8461) policies of recipient domains. */
+      mtaSts: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
+  /** Send everything through this smarthost instead of MX delivery. */
+  relay: v.optional(Relay),
+  /** Per sender domain smarthosts; wins over `relay`. */
+  relayByDomain: v.optional(v.record(v.string(), Relay), {}),
+});
+export type DeliverySettings = v.InferOutput<typeof DeliverySettings>;
+
 export const Config = v.object({
   hostname: v.optional(v.string(), "localhost"),
   dataDir: v.optional(v.string(), "./data"),
@@ -93,6 +174,7 @@ export const Config = v.object({
   limits: v.optional(Limits, {}),
   imap: v.optional(ImapSettings, {}),
   pop3: v.optional(Pop3Settings, {}),
+  delivery: v.optional(DeliverySettings, {}),
   auth: v.optional(
     v.object({
       /** DESIGN §5: AUTH over cleartext only where explicitly allowed, and only from loopback. */

@@ -62,6 +62,30 @@ export type DeliveryResult = {
 
 export type AuthCheck = { readonly ok: true; readonly address: string } | { readonly ok: false };
 
+/** How one batch of queued recipients leaves (answered by the `delivery.route` provider). */
+export type Route =
+  /** Direct delivery to the recipient domain's MX hosts (RFC 5321 §5.1). */
+  | { readonly kind: "mx" }
+  /** Through a smarthost. */
+  | {
+      readonly kind: "relay";
+      readonly host: string;
+      readonly port: number;
+      readonly tls: "implicit" | "starttls";
+      readonly auth?: { readonly user: string; readonly pass: string };
+    };
+
+/** One recipient's outcome of one delivery attempt. */
+export type AttemptOutcome = {
+  readonly address: string;
+  readonly outcome: "delivered" | "deferred" | "failed";
+  /** The remote reply ("250 2.0.0 Ok"), or our own diagnostic when no reply was had. */
+  readonly reply: string;
+  /** RFC 3463 status, e.g. "5.1.1". */
+  readonly status: string;
+  readonly host: string | null;
+};
+
 /** Event name → payload, result and kind. */
 export type EventMap = {
   "smtp.connect": { payload: { readonly session: SessionInfo }; kind: "policy" };
@@ -149,6 +173,36 @@ export type EventMap = {
     payload: { readonly transactionId: string; readonly recipients: readonly string[] };
     kind: "notification";
   };
+  /** Which way a batch of recipients (one message, one domain) leaves; default handler: config relay or MX. */
+  "delivery.route": {
+    payload: {
+      readonly queueId: string;
+      readonly mailFrom: string;
+      readonly domain: string;
+      readonly recipients: readonly string[];
+      readonly authUser: string | null;
+    };
+    result: Route;
+    kind: "provider";
+  };
+  /** After every attempt at one message for one domain, with each recipient's outcome. */
+  "delivery.attempt": {
+    payload: { readonly queueId: string; readonly domain: string; readonly attempt: number; readonly outcomes: readonly AttemptOutcome[] };
+    kind: "notification";
+  };
+  "delivery.delivered": {
+    payload: { readonly queueId: string; readonly mailFrom: string; readonly outcome: AttemptOutcome };
+    kind: "notification";
+  };
+  "delivery.deferred": {
+    payload: { readonly queueId: string; readonly mailFrom: string; readonly outcome: AttemptOutcome; readonly attempts: number; readonly nextAttemptAt: number };
+    kind: "notification";
+  };
+  /** A recipient failed for good (5xx or lifetime expired); `dsn` says whether a DSN was queued. */
+  "delivery.bounced": {
+    payload: { readonly queueId: string; readonly mailFrom: string; readonly outcome: AttemptOutcome; readonly dsn: boolean };
+    kind: "notification";
+  };
   "smtp.disconnect": { payload: { readonly session: SessionInfo }; kind: "notification" };
   /** After IMAP credentials were verified (LOGIN or AUTHENTICATE): a policy may still refuse. */
   "imap.login": {
@@ -192,6 +246,11 @@ export const EVENT_KINDS: { readonly [E in EventName]: EventMap[E]["kind"] } = {
   "message.delivered": "notification",
   "message.queued": "notification",
   "smtp.disconnect": "notification",
+  "delivery.route": "provider",
+  "delivery.attempt": "notification",
+  "delivery.delivered": "notification",
+  "delivery.deferred": "notification",
+  "delivery.bounced": "notification",
   "imap.login": "policy",
   "pop3.login": "policy",
   "mailbox.changed": "notification",

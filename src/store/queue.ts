@@ -2,6 +2,7 @@
 // whole local delivery) in ONE write op, e.g. `writer.write([...bodyOp(b), ...enqueueOp(q)])`
 // or `[...deliverOp(d), ...enqueueOp(q)]`, so the 250 covers both atomically.
 
+import { domainToASCII } from "node:url";
 import { asc, eq, inArray } from "drizzle-orm";
 import type { InStatement } from "@libsql/client";
 import type { Db } from "../db/client.ts";
@@ -25,7 +26,19 @@ export type EnqueueInput = {
   recipients: readonly QueueRecipientInput[];
   /** First attempt time, ms; defaults to now. */
   nextAttemptAt?: number;
+  /** Give-up time, ms; defaults to now + 5 days (config delivery.retry.lifetimeMs). */
+  expiresAt?: number;
 };
+
+const DEFAULT_LIFETIME_MS = 5 * 24 * 60 * 60_000;
+
+/** The routing domain of an address: lower-case, A-label form (RFC 5890), no brackets stripped. */
+export function recipientDomain(address: string): string {
+  const at = address.lastIndexOf("@");
+  const d = at < 0 ? "" : address.slice(at + 1).toLowerCase();
+  if (d.startsWith("[") || /^[\x00-\x7f]*$/.test(d)) return d;
+  return domainToASCII(d) || d;
+}
 
 export type QueueMessage = typeof queueMessages.$inferSelect;
 export type QueueRecipient = typeof queueRecipients.$inferSelect;
@@ -41,18 +54,18 @@ export function enqueueOp(q: EnqueueInput): WriteOp {
   const stmts: InStatement[] = [
     {
       sql:
-        "INSERT INTO queue_messages (id, body_hash, mail_from, envid, ret, requiretls, smtputf8, body_type, auth_user, client_ip, created_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      args: [q.id, q.bodyHash, q.mailFrom, q.envid, q.ret, q.requiretls ? 1 : 0, q.smtputf8 ? 1 : 0, q.bodyType, q.authUser, q.clientIp, now],
+        "INSERT INTO queue_messages (id, body_hash, mail_from, envid, ret, requiretls, smtputf8, body_type, auth_user, client_ip, expires_at, created_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      args: [q.id, q.bodyHash, q.mailFrom, q.envid, q.ret, q.requiretls ? 1 : 0, q.smtputf8 ? 1 : 0, q.bodyType, q.authUser, q.clientIp, q.expiresAt ?? now + DEFAULT_LIFETIME_MS, now],
     },
   ];
   for (let i = 0; i < q.recipients.length; i += ROWS_PER_INSERT) {
     const chunk = q.recipients.slice(i, i + ROWS_PER_INSERT);
     stmts.push({
       sql:
-        "INSERT INTO queue_recipients (queue_id, address, orcpt, notify, state, attempts, next_attempt_at, created_at) VALUES " +
-        chunk.map(() => "(?, ?, ?, ?, 'queued', 0, ?, ?)").join(", "),
-      args: chunk.flatMap((r) => [q.id, r.address, r.orcpt ?? null, r.notify ?? null, next, now]),
+        "INSERT INTO queue_recipients (queue_id, address, domain, orcpt, notify, state, attempts, next_attempt_at, created_at) VALUES " +
+        chunk.map(() => "(?, ?, ?, ?, ?, 'queued', 0, ?, ?)").join(", "),
+      args: chunk.flatMap((r) => [q.id, r.address, recipientDomain(r.address), r.orcpt ?? null, r.notify ?? null, next, now]),
     });
   }
   return stmts;
