@@ -7,6 +7,7 @@ import type { DeliveryResult } from "../src/events/catalog.ts";
 import { parseMime } from "../src/protocol/mime/parse.ts";
 import { bodyOp, deliverOp, hashBody, readDeliveries } from "../src/store/messages.ts";
 import { enqueueOp } from "../src/store/queue.ts";
+import { signMessage } from "../src/delivery/dkim-sign.ts";
 import type { InStatement } from "@libsql/client";
 
 const enc = new TextEncoder();
@@ -48,10 +49,16 @@ export const localDelivery = defineHandler({
       );
     }
     if (remote.size > 0) {
-      const bodyHash = hashBody(message);
+      // RFC 6376 §5: the author's domain signs mail it sends. An authenticated session is
+      // submission (RFC 6409) by our own users, so that copy is signed once, here, before it
+      // is queued. Local copies never leave; inbound mail forwarded by an alias is not ours to sign.
+      const outbound = session.authUser === null ? { message, failed: [] } : await signMessage(ctx.db, message, { now: ctx.now() });
+      for (const f of outbound.failed) ctx.log.warn("dkim key could not sign", { selector: f.selector, reason: f.reason });
+      const queued = outbound.message;
+      const bodyHash = hashBody(queued);
       const p = envelope.mailParams;
       const byAddress = new Map(envelope.recipients.map((r) => [r.address, r]));
-      ops.push(...bodyOp({ bodyHash, raw: message, mimeJson: JSON.stringify(parseMime(message)) }));
+      ops.push(...bodyOp({ bodyHash, raw: queued, mimeJson: JSON.stringify(parseMime(queued)) }));
       ops.push(
         ...(enqueueOp({
           id: envelope.transactionId,

@@ -11,6 +11,7 @@ import { UsageError, parseArgs, wantsHelp } from "./args.ts";
 import { globalUsage, nounUsage } from "./command.ts";
 import type { Ctx, Noun, Verb } from "./command.ts";
 import { alias } from "./alias.ts";
+import { dkim } from "./dkim.ts";
 import { domain } from "./domain.ts";
 import { CliError, err, out } from "./io.ts";
 import { queue } from "./queue.ts";
@@ -18,7 +19,7 @@ import { mailbox } from "./mailbox.ts";
 import { trace } from "./trace.ts";
 import { user } from "./user.ts";
 
-export const NOUNS: readonly Noun[] = [domain, user, alias, mailbox, trace, queue];
+export const NOUNS: readonly Noun[] = [domain, user, alias, mailbox, trace, queue, dkim];
 
 type Target = { noun: Noun | null; verb: Verb | null; rest: string[] };
 

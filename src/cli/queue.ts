@@ -1,39 +1,18 @@
-// `hikyaku queue list`: outbound messages waiting for delivery, one line per recipient
-// with its state, attempts, next attempt and last remote reply.
+// `hikyaku queue …`: inspect and steer the outbound delivery queue. One file per group of
+// verbs (queue-list, queue-show, queue-change); this one only assembles the noun.
 
-import { listQueue } from "../store/queue.ts";
-import { flagBool } from "./args.ts";
 import type { Noun } from "./command.ts";
-import { formatTime, out, printJson, printTable } from "./io.ts";
+import { queueDelete, queueFlush, queueHold, queueRelease, queueRetry } from "./queue-change.ts";
+import { queueList } from "./queue-list.ts";
+import { queueShow } from "./queue-show.ts";
 
 export const queue: Noun = {
   name: "queue",
   summary: "the outbound delivery queue",
-  verbs: [
-    {
-      name: "list",
-      synopsis: "",
-      summary: "list queued messages with per-recipient state",
-      min: 0,
-      max: 0,
-      flags: { bools: ["json"] },
-      async run(ctx, args) {
-        const entries = await listQueue(await ctx.db());
-        if (flagBool(args, "json")) return printJson(entries);
-        if (entries.length === 0) return out("queue is empty");
-        const rows: string[][] = [];
-        for (const e of entries) {
-          const from = e.mailFrom === "" ? "<>" : e.mailFrom;
-          if (e.recipients.length === 0) rows.push([e.id, from, formatTime(e.createdAt), "-", "-", "-", "-", "-"]);
-          e.recipients.forEach((r, i) => {
-            const head = i === 0 ? [e.id, from, formatTime(e.createdAt)] : ["", "", ""];
-            rows.push([...head, r.address, r.state, String(r.attempts), r.state === "delivered" || r.state === "failed" ? "-" : formatTime(r.nextAttemptAt), r.lastReply ?? "-"]);
-          });
-        }
-        printTable(["QUEUE ID", "FROM", "CREATED", "RECIPIENT", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST REPLY"], rows);
-        const n = entries.reduce((s, e) => s + e.recipients.length, 0);
-        out(`${entries.length} message${entries.length === 1 ? "" : "s"}, ${n} recipient${n === 1 ? "" : "s"}`);
-      },
-    },
+  verbs: [queueList, queueShow, queueRetry, queueFlush, queueHold, queueRelease, queueDelete],
+  notes: [
+    "Queue: retry and flush never touch failed recipients unless `retry --failed` is given (they go back",
+    "  to queued with a fresh lifetime; a bounce may already have gone out). delete sends no DSN. A running",
+    "  server picks changes up at its next poll (at most delivery.pollMs).",
   ],
 };

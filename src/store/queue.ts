@@ -3,11 +3,19 @@
 // or `[...deliverOp(d), ...enqueueOp(q)]`, so the 250 covers both atomically.
 
 import { domainToASCII } from "node:url";
-import { asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { InStatement } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import type { WriteOp } from "../db/writer.ts";
-import { queueMessages, queueRecipients } from "../db/schema/mod.ts";
+import { queueAttempts, queueMessages, queueRecipients } from "../db/schema/mod.ts";
+
+// The worker-facing lease API lives in its own files; re-exported so the delivery worker
+// needs one import path for the whole queue.
+export { claimDue, nextDueAt, releaseLeasesOp, renewLease } from "./queue-claim.ts";
+export type { ClaimedBatch, ClaimOptions } from "./queue-claim.ts";
+export { markDelayNotifiedOp, recordResultsOp } from "./queue-results.ts";
+export type { RecipientResult, RecordResultsOptions } from "./queue-results.ts";
+export { purgeFinished } from "./queue-purge.ts";
 
 export type QueueRecipientInput = { address: string; orcpt?: string | null; notify?: string | null };
 
@@ -42,7 +50,13 @@ export function recipientDomain(address: string): string {
 
 export type QueueMessage = typeof queueMessages.$inferSelect;
 export type QueueRecipient = typeof queueRecipients.$inferSelect;
+export type QueueAttempt = typeof queueAttempts.$inferSelect;
 export type QueueEntry = QueueMessage & { recipients: QueueRecipient[] };
+export type RecipientState = QueueRecipient["state"];
+export const RECIPIENT_STATES: readonly RecipientState[] = queueRecipients.state.enumValues;
+
+/** Recipient filters for listing; a message is listed with its matching recipients only. */
+export type QueueFilter = { domain?: string; state?: RecipientState };
 
 // Well under SQLite's 32766 bound parameters per statement.
 const ROWS_PER_INSERT = 500;
@@ -71,14 +85,27 @@ export function enqueueOp(q: EnqueueInput): WriteOp {
   return stmts;
 }
 
-export async function listQueue(db: Db): Promise<QueueEntry[]> {
-  const messages = await db.orm.select().from(queueMessages).orderBy(asc(queueMessages.createdAt), asc(queueMessages.id));
-  if (messages.length === 0) return [];
-  const recipients = await db.orm
-    .select()
-    .from(queueRecipients)
-    .where(inArray(queueRecipients.queueId, messages.map((m) => m.id)))
-    .orderBy(asc(queueRecipients.id));
+export async function listQueue(db: Db, filter: QueueFilter = {}): Promise<QueueEntry[]> {
+  const filtered = filter.domain !== undefined || filter.state !== undefined;
+  const recipientWhere = and(
+    filter.domain === undefined ? undefined : eq(queueRecipients.domain, recipientDomain(`@${filter.domain}`)),
+    filter.state === undefined ? undefined : eq(queueRecipients.state, filter.state),
+  );
+  let messages: QueueMessage[];
+  let recipients: QueueRecipient[];
+  if (filtered) {
+    recipients = await db.orm.select().from(queueRecipients).where(recipientWhere).orderBy(asc(queueRecipients.id));
+    const ids = [...new Set(recipients.map((r) => r.queueId))];
+    messages = [];
+    for (let i = 0; i < ids.length; i += ROWS_PER_INSERT) {
+      messages.push(...(await db.orm.select().from(queueMessages).where(inArray(queueMessages.id, ids.slice(i, i + ROWS_PER_INSERT)))));
+    }
+    messages.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  } else {
+    messages = await db.orm.select().from(queueMessages).orderBy(asc(queueMessages.createdAt), asc(queueMessages.id));
+    if (messages.length === 0) return [];
+    recipients = await db.orm.select().from(queueRecipients).orderBy(asc(queueRecipients.id));
+  }
   const byQueue = new Map<string, QueueRecipient[]>();
   for (const r of recipients) {
     const list = byQueue.get(r.queueId);
