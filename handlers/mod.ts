@@ -4,7 +4,8 @@
 import type { AnyHandler } from "../src/events/handler.ts";
 import { authPassword } from "./auth-password.ts";
 import { authScram } from "./auth-scram.ts";
+import { deliveryRoute } from "./delivery-route.ts";
 import { localDelivery } from "./local-delivery.ts";
 import { resolveAddress } from "./resolve-address.ts";
 
-export const defaultHandlers: AnyHandler[] = [resolveAddress, authPassword, authScram, localDelivery];
+export const defaultHandlers: AnyHandler[] = [resolveAddress, authPassword, authScram, localDelivery, deliveryRoute];

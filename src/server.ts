@@ -25,6 +25,7 @@ import type { ImapConnection } from "./imap/connection.ts";
 import { acceptPop3 } from "./pop3/accept.ts";
 import type { Pop3Connection } from "./pop3/connection.ts";
 import { createPop3Shared } from "./pop3/shared.ts";
+import { createDeliveryWorker, type DeliveryWorker } from "./delivery/worker.ts";
 
 export type RunningListener = { role: ListenerRole; host: string; port: number; tls: "none" | "starttls" | "implicit" };
 
@@ -77,6 +78,19 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   const hub = new MailboxHub({ onError: (err) => log.error("mailbox listener failed", { error: err }), onPublish: (c) => notifyChanged(c) });
   const bus = new Bus(pipeline(config), { db, config, now, hub }, log);
   notifyChanged = (c) => void bus.notify("mailbox.changed", { mailboxId: c.mailboxId, kind: c.kind, uids: c.uids, modseq: c.modseq });
+  // The outbound queue worker (issue 5). `message.queued` fires after the queue write is
+  // durable; it wakes the worker so a new message does not wait for the next poll.
+  let delivery: DeliveryWorker | null = null;
+  if (config.delivery.enabled) {
+    const worker = createDeliveryWorker({ db, config, bus, log, hub });
+    const notify = bus.notify.bind(bus);
+    bus.notify = ((event, payload, l) => {
+      if (event === "message.queued") worker.wake();
+      return notify(event, payload, l);
+    }) as Bus["notify"];
+    worker.start();
+    delivery = worker;
+  }
   const limits = config.limits;
   const counter = new ConnectionCounter(limits);
   // IMAP clients keep long-lived connections (IDLE): a family of its own with its own caps.
@@ -204,6 +218,8 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
       for (const conn of pop3Live.keys()) conn.shutdown();
       await Promise.race([Promise.all([...live.values(), ...imapLive.values(), ...pop3Live.values()]), new Promise((r) => setTimeout(r, opts.drainMs ?? 10_000))]);
       await Promise.all(closing);
+      // In-flight deliveries get a bounded grace; the rest give their leases back.
+      await delivery?.stop({ graceMs: Math.min(opts.drainMs ?? 10_000, 5000) });
       await traces.flush();
       certs.stop();
       await db.close();

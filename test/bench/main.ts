@@ -8,6 +8,7 @@ const BENCHES: Record<string, { about: string; run: (args: string[]) => Promise<
     run: async (args) => (await import("./smtp.ts")).main(args),
   },
   imap: { about: "IMAP command-mix throughput against Dovecot on Maildirs, and memory per idle connection", run: async (args) => (await import("./imap.ts")).main(args) },
+  outbound: { about: "queue-to-wire delivery rate to smtp-sink, against Postfix relaying to the same sink", run: async (args) => (await import("./outbound.ts")).main(args) },
   pop3: { about: "POP3 RETR throughput over concurrent sessions, against Dovecot's POP3 on a Maildir", run: async (args) => (await import("./pop3.ts")).main(args) },
 };
 
