@@ -11,6 +11,7 @@ import { openDb, type Db } from "./db/client.ts";
 import { Bus } from "./events/bus.ts";
 import type { AnyHandler } from "./events/handler.ts";
 import type { ListenerRole, SessionInfo } from "./events/catalog.ts";
+import { createResolver } from "./dns/resolver.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { ensureSelfSigned, loadCertificates, type CertStore } from "./net/certs.ts";
 import { ConnectionCounter, isLoopback, startListener, type StartedListener } from "./net/listener.ts";
@@ -41,7 +42,8 @@ export type Server = {
 
 export function pipeline(config: Config): AnyHandler[] {
   const h = config.handlers;
-  return typeof h === "function" ? h([...defaultHandlers]) : [...defaultHandlers, ...h];
+  const defaults = defaultHandlers(config);
+  return typeof h === "function" ? h(defaults) : [...defaults, ...h];
 }
 
 function defaultTlsMode(role: ListenerRole): "starttls" | "implicit" {
@@ -76,13 +78,14 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   // Every durable mailbox change also becomes the `mailbox.changed` notification (DESIGN §3).
   let notifyChanged: (c: MailboxChange) => void = () => {};
   const hub = new MailboxHub({ onError: (err) => log.error("mailbox listener failed", { error: err }), onPublish: (c) => notifyChanged(c) });
-  const bus = new Bus(pipeline(config), { db, config, now, hub }, log);
+  const dns = createResolver(config.dns);
+  const bus = new Bus(pipeline(config), { db, config, now, hub, dns }, log);
   notifyChanged = (c) => void bus.notify("mailbox.changed", { mailboxId: c.mailboxId, kind: c.kind, uids: c.uids, modseq: c.modseq });
   // The outbound queue worker (issue 5). `message.queued` fires after the queue write is
   // durable; it wakes the worker so a new message does not wait for the next poll.
   let delivery: DeliveryWorker | null = null;
   if (config.delivery.enabled) {
-    const worker = createDeliveryWorker({ db, config, bus, log, hub });
+    const worker = createDeliveryWorker({ db, config, bus, log, hub, attempt: { resolver: dns } });
     const notify = bus.notify.bind(bus);
     bus.notify = ((event, payload, l) => {
       if (event === "message.queued") worker.wake();

@@ -134,15 +134,6 @@ export const DeliverySettings = v.object({
     }),
     {},
   ),
-  dns: v.optional(
-    v.object({
-      /** Resolver addresses ("127.0.0.1", "127.0.0.1:5353", "[::1]:53"); empty = the system's. */
-      servers: v.optional(v.array(v.string()), []),
-      timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 5000),
-      tries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 2),
-    }),
-    {},
-  ),
   tls: v.optional(
     v.object({
       /** Extra trusted CA certificates (PEM text or a file path) for SMTP and MTA-STS. */
@@ -158,6 +149,19 @@ export const DeliverySettings = v.object({
   relayByDomain: v.optional(v.record(v.string(), Relay), {}),
 });
 export type DeliverySettings = v.InferOutput<typeof DeliverySettings>;
+
+/**
+ * Inbound trust and anti-abuse (issue 6). `trustedNetworks` and `authservId` are shared; every
+ * other key holds one built-in handler's options (`false` switches it off), validated by that
+ * handler's own valibot schema when the pipeline is built at start-up.
+ */
+export const TrustSettings = v.looseObject({
+  /** Clients here skip the inbound checks (like Postfix's mynetworks): loopback by default. */
+  trustedNetworks: v.optional(v.array(v.string()), ["127.0.0.0/8", "::1/128"]),
+  /** The authserv-id of our Authentication-Results fields (RFC 8601 §2.5); default: hostname. */
+  authservId: v.optional(v.string()),
+});
+export type TrustSettings = v.InferOutput<typeof TrustSettings>;
 
 export const Config = v.object({
   hostname: v.optional(v.string(), "localhost"),
@@ -175,6 +179,17 @@ export const Config = v.object({
   imap: v.optional(ImapSettings, {}),
   pop3: v.optional(Pop3Settings, {}),
   delivery: v.optional(DeliverySettings, {}),
+  trust: v.optional(TrustSettings, {}),
+  /** The DNS resolver of outbound delivery and the trust handlers (ctx.dns). */
+  dns: v.optional(
+    v.object({
+      /** Resolver addresses ("127.0.0.1", "127.0.0.1:5353", "[::1]:53"); empty = the system's. */
+      servers: v.optional(v.array(v.string()), []),
+      timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 5000),
+      tries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 2),
+    }),
+    {},
+  ),
   auth: v.optional(
     v.object({
       /** DESIGN §5: AUTH over cleartext only where explicitly allowed, and only from loopback. */

@@ -9,7 +9,7 @@ import { TraceBuffer } from "../events/trace.ts";
 import type { Logger } from "../log/logger.ts";
 import { getBody } from "../store/messages.ts";
 import type { ClaimedBatch } from "../store/queue.ts";
-import type { DnsResolver } from "./dns.ts";
+import type { DnsResolver } from "../dns/resolver.ts";
 import { downgradeTo7bit } from "./downgrade.ts";
 import type { DeliveryLimits } from "./limits.ts";
 import { lookupStsPolicy, mxMatchesPolicy, tlsRequirement, type StsPolicy } from "./mta-sts.ts";

@@ -2,7 +2,7 @@
 // record's id (RFC 8461 §3.1) through our DNS resolver, and the policy file (§3.2).
 
 import { parsePolicy, resolvePolicy } from "mailauth/lib/mta-sts.js";
-import type { DnsResolver } from "./dns.ts";
+import type { DnsResolver } from "../dns/resolver.ts";
 
 /** What MTA-STS needs of the DnsResolver (a subset, so tests can pass a small fake). */
 export type StsResolver = Pick<DnsResolver, "txt" | "a"> & Partial<Pick<DnsResolver, "aaaa">>;

@@ -4,7 +4,7 @@
 
 import { isIPv4, isIPv6, isIP } from "node:net";
 import { domainToASCII } from "node:url";
-import { DnsError, type DnsResolver } from "./dns.ts";
+import { DnsError, type DnsResolver } from "../dns/resolver.ts";
 
 export type MxHost = { host: string; preference: number; addresses: string[] };
 

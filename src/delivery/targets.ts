@@ -4,7 +4,7 @@
 
 import { isIP } from "node:net";
 import type { Route } from "../events/catalog.ts";
-import type { DnsResolver } from "./dns.ts";
+import type { DnsResolver } from "../dns/resolver.ts";
 import type { TlsPolicy } from "./smtp-client.ts";
 
 export type TargetHost = { host: string; addresses: string[]; port: number; tls: TlsPolicy; auth?: { user: string; pass: string } };

@@ -13,7 +13,7 @@ import { readDeliveries } from "../store/messages.ts";
 import { claimDue, markDelayNotifiedOp, nextDueAt, recordResultsOp, releaseLeasesOp, renewLease, type ClaimedBatch, type RecipientResult } from "../store/queue.ts";
 import { deliverBatch, type AttemptDeps, type Decision } from "./attempt.ts";
 import { dsnHandOff, type Reported } from "./bounce.ts";
-import { createResolver } from "./dns.ts";
+import { createResolver } from "../dns/resolver.ts";
 import { wantsDsn } from "./dsn.ts";
 import { createLimits } from "./limits.ts";
 import { isExpired, nextAttemptAt, shouldSendDelayDsn } from "./schedule.ts";
@@ -59,7 +59,7 @@ export function createDeliveryWorker(o: WorkerOptions): DeliveryWorker {
     bus,
     log,
     now,
-    resolver: o.attempt?.resolver ?? createResolver(d.dns),
+    resolver: o.attempt?.resolver ?? createResolver(config.dns),
     limits,
     sessions,
     ...(o.attempt?.resolveMx ? { resolveMx: o.attempt.resolveMx } : {}),

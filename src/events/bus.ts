@@ -3,7 +3,7 @@
 
 import { EVENT_KINDS, type EventName, type NotificationEvent, type PayloadOf, type PolicyEvent, type ProviderEvent, type ResultOf } from "./catalog.ts";
 import type { AnyHandler, Handler, HandlerContext, Services } from "./handler.ts";
-import { HANDLER_FAILURE, type Verdict } from "./verdict.ts";
+import { HANDLER_FAILURE, type HeaderField, type Verdict } from "./verdict.ts";
 import { TraceBuffer, traceFromVerdict } from "./trace.ts";
 import type { Logger } from "../log/logger.ts";
 
@@ -44,8 +44,19 @@ export class Bus {
     return EVENT_KINDS[event] === "provider" ? list.slice(-1).map((h) => h.name) : list.map((h) => h.name);
   }
 
-  /** Policy chain: `continue` passes on, the first decisive verdict wins. */
+  /**
+   * Policy chain: `continue` passes on, the first decisive verdict wins. Header edits of
+   * every verdict up to and including the decisive one are merged, in chain order, into the
+   * returned verdict (when it delivers: continue, accept, quarantine).
+   */
   async policy<E extends PolicyEvent>(event: E, payload: PayloadOf<E>, scope: DispatchScope): Promise<Verdict> {
+    const add: HeaderField[] = [];
+    const remove: { name: string; pattern?: string }[] = [];
+    const withEdits = (v: Verdict): Verdict => {
+      if (add.length === 0 && remove.length === 0) return v;
+      if (v.kind !== "continue" && v.kind !== "accept" && v.kind !== "quarantine") return v;
+      return { ...v, headers: { add, remove } };
+    };
     for (const h of this.#byEvent.get(event) ?? []) {
       const t0 = performance.now();
       let v: Verdict;
@@ -59,9 +70,13 @@ export class Bus {
         return HANDLER_FAILURE;
       }
       scope.trace.add(traceFromVerdict(event, h.name, v, performance.now() - t0, this.services.now()));
-      if (v.kind !== "continue") return v;
+      if ("headers" in v && v.headers) {
+        add.push(...(v.headers.add ?? []));
+        remove.push(...(v.headers.remove ?? []));
+      }
+      if (v.kind !== "continue") return withEdits(v);
     }
-    return { kind: "continue" };
+    return withEdits({ kind: "continue" });
   }
 
   /**

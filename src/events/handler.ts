@@ -11,6 +11,8 @@ export type Services = {
   readonly now: () => number;
   /** In-process mailbox change notifications: publish after a write is durable. */
   readonly hub: import("../store/hub.ts").MailboxHub;
+  /** The configured DNS resolver (config `dns`); tests inject their own. */
+  readonly dns: import("../dns/resolver.ts").DnsResolver;
 };
 
 export type HandlerContext = Services & {

@@ -17,7 +17,7 @@ export type TraceEntry = {
 
 export function traceFromVerdict(event: string, handler: string, v: Verdict, durationMs: number, at: number): TraceEntry {
   const reply = "reply" in v && v.reply ? v.reply : null;
-  const text = reply ? reply.text : "reason" in v ? v.reason : null;
+  const text = reply ? reply.text : "reason" in v ? v.reason : "note" in v && v.note ? v.note : null;
   return {
     event,
     handler,

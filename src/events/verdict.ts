@@ -3,14 +3,33 @@
 
 export type Reply = { readonly code: number; readonly enhanced: string; readonly text: string };
 
+/** One header field; `value` may be folded (CRLF + SP/HT), never bare CR or LF. */
+export type HeaderField = { readonly name: string; readonly value: string };
+
+/**
+ * Changes to the message's header block that a `smtp.data` policy asks for (e.g. an
+ * Authentication-Results field, RFC 8601). Edits of every handler in the chain are applied,
+ * in chain order, once the chain has decided to deliver: removals first, then additions on top.
+ */
+export type HeaderEdits = {
+  /** Fields to prepend (above our Received:), in this order. */
+  readonly add?: readonly HeaderField[];
+  /**
+   * Existing fields to delete: every field called `name`, or only those whose unfolded value
+   * matches `pattern` (a case-insensitive regular expression source; data, so it can be traced).
+   */
+  readonly remove?: readonly { readonly name: string; readonly pattern?: string }[];
+};
+
 export type Verdict =
-  | { readonly kind: "continue" }
-  | { readonly kind: "accept"; readonly reply?: Reply }
+  /** Pass on to the next handler; `note` goes into the trace (e.g. "spf=pass"). */
+  | { readonly kind: "continue"; readonly note?: string; readonly headers?: HeaderEdits }
+  | { readonly kind: "accept"; readonly reply?: Reply; readonly headers?: HeaderEdits }
   | { readonly kind: "reject"; readonly reply: Reply }
   | { readonly kind: "tempfail"; readonly reply: Reply }
   | { readonly kind: "disconnect"; readonly reply: Reply }
   /** Deliver, but into the recipient's Junk mailbox instead of INBOX. */
-  | { readonly kind: "quarantine"; readonly reason: string }
+  | { readonly kind: "quarantine"; readonly reason: string; readonly headers?: HeaderEdits }
   /** Accept and drop silently (use sparingly: the sender believes it was delivered). */
   | { readonly kind: "discard"; readonly reason: string };
 
@@ -18,7 +37,7 @@ export type VerdictKind = Verdict["kind"];
 
 /** Constructors so handlers read like policy, not like object literals. */
 export const verdict = {
-  continue: (): Verdict => ({ kind: "continue" }),
+  continue: (note?: string, headers?: HeaderEdits): Verdict => ({ kind: "continue", ...(note ? { note } : {}), ...(headers ? { headers } : {}) }),
   accept: (reply?: Reply): Verdict => (reply ? { kind: "accept", reply } : { kind: "accept" }),
   reject: (code: number, enhanced: string, text: string): Verdict => ({
     kind: "reject",
@@ -32,7 +51,7 @@ export const verdict = {
     kind: "disconnect",
     reply: { code, enhanced, text },
   }),
-  quarantine: (reason: string): Verdict => ({ kind: "quarantine", reason }),
+  quarantine: (reason: string, headers?: HeaderEdits): Verdict => ({ kind: "quarantine", reason, ...(headers ? { headers } : {}) }),
   discard: (reason: string): Verdict => ({ kind: "discard", reason }),
 } as const;
 

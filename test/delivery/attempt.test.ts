@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { deliverBatch, type AttemptDeps } from "../../src/delivery/attempt.ts";
 import type { StsPolicy } from "../../src/delivery/mta-sts.ts";
 import type { MxResult } from "../../src/delivery/targets.ts";
-import { createResolver } from "../../src/delivery/dns.ts";
+import { createResolver } from "../../src/dns/resolver.ts";
 import { claimDue } from "../../src/store/queue.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { startFakeSmtp, type FakeSmtp, type FakeSmtpOptions } from "../helpers/fake-smtp.ts";

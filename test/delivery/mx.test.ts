@@ -2,7 +2,7 @@
 // MX, literals and IDN — with a fake resolver, then a few cases against Knot DNS.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createResolver, DnsError, type DnsErrorCode, type DnsResolver } from "../../src/delivery/dns.ts";
+import { createResolver, DnsError, type DnsErrorCode, type DnsResolver } from "../../src/dns/resolver.ts";
 import { orderByPreference, resolveMx } from "../../src/delivery/mx.ts";
 import { knot, startDnsServer, type DnsServer } from "../helpers/dns-server.ts";
 

@@ -67,11 +67,11 @@ test.skipIf(knot.skip)(
         hostname: "mx.example.test",
         listeners: [{ role: "mx", port: 0, tls: "none" }],
         log: { level: "info", format: "json" },
+        dns: { servers: [dns.address], timeoutMs: 1000, tries: 2 },
         delivery: {
           pollMs: 50,
           leaseMs: 1000,
           port: fake.port,
-          dns: { servers: [dns.address], timeoutMs: 1000, tries: 2 },
           tls: { mtaSts: false },
           timeouts: { connectMs: 2000, greetingMs: 2000, commandMs: 2000, dataDoneMs: 60_000 },
         },

@@ -83,7 +83,8 @@ describe.skipIf(skip)("outbound delivery to smtp-sink via Knot DNS", () => {
       },
     });
     ts = await startTestServer({
-      delivery: { enabled: true, pollMs: 50, port, dns: { servers: [dns.address], timeoutMs: 1000, tries: 2 }, tls: { mtaSts: false }, timeouts: { connectMs: 2000, greetingMs: 2000, commandMs: 2000, dataDoneMs: 2000 } },
+      dns: { servers: [dns.address], timeoutMs: 1000, tries: 2 },
+      delivery: { enabled: true, pollMs: 50, port, tls: { mtaSts: false }, timeouts: { connectMs: 2000, greetingMs: 2000, commandMs: 2000, dataDoneMs: 2000 } },
     });
   });
 

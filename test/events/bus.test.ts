@@ -39,6 +39,25 @@ describe("policy chains", () => {
     expect(scope.trace.entries.map((e) => [e.handler, e.verdict, e.code])).toEqual([["a", "continue", null], ["b", "reject", 550]]);
   });
 
+  test("header edits of every verdict up to the decisive one are merged in order; notes reach the trace", async () => {
+    const { bus, scope } = setup([
+      helo("a", () => verdict.continue("spf=pass", { add: [{ name: "X-A", value: "1" }], remove: [{ name: "X-Old" }] })),
+      helo("b", () => verdict.quarantine("spam", { add: [{ name: "X-B", value: "2" }] })),
+      helo("c", () => verdict.continue(undefined, { add: [{ name: "X-C", value: "never" }] })),
+    ]);
+    const v = await bus.policy("smtp.helo", { session, verb: "EHLO", domain: "x" }, scope);
+    expect(v).toEqual({ kind: "quarantine", reason: "spam", headers: { add: [{ name: "X-A", value: "1" }, { name: "X-B", value: "2" }], remove: [{ name: "X-Old" }] } });
+    expect(scope.trace.entries.map((e) => [e.handler, e.text])).toEqual([["a", "spf=pass"], ["b", "spam"]]);
+  });
+
+  test("a reject after a header edit carries no edits", async () => {
+    const { bus, scope } = setup([
+      helo("a", () => verdict.continue(undefined, { add: [{ name: "X-A", value: "1" }] })),
+      helo("b", () => verdict.reject(550, "5.7.1", "no")),
+    ]);
+    expect(await bus.policy("smtp.helo", { session, verb: "EHLO", domain: "x" }, scope)).toEqual({ kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: "no" } });
+  });
+
   test("no handler at all means continue", async () => {
     const { bus, scope } = setup([]);
     expect(await bus.policy("smtp.connect", { session }, scope)).toEqual({ kind: "continue" });

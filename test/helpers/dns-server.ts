@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createResolver } from "../../src/delivery/dns.ts";
+import { createResolver } from "../../src/dns/resolver.ts";
 import { requireTools, run } from "./debian.ts";
 
 export type DnsRecord = {

@@ -36,10 +36,11 @@ export async function startTestServer(overrides: ConfigInput = {}, opts: { log?:
     ],
     ...overrides,
     limits: { authFailureDelayMs: 10, ...overrides.limits },
-    // Never send to the real internet from a test: the outbound worker runs only where a
-    // test asks for it (delivery: { enabled: true, … }), and then resolves via a dead port
+    // Never send to (or ask) the real internet from a test: the outbound worker runs only
+    // where a test asks for it (delivery: { enabled: true, … }), and DNS goes to a dead port
     // unless the test names its own DNS server.
-    delivery: { ...overrides.delivery, enabled: overrides.delivery?.enabled ?? false, dns: { servers: ["127.0.0.1:9"], timeoutMs: 200, tries: 1, ...overrides.delivery?.dns } },
+    delivery: { ...overrides.delivery, enabled: overrides.delivery?.enabled ?? false },
+    dns: { servers: ["127.0.0.1:9"], timeoutMs: 200, tries: 1, ...overrides.dns },
   });
   const server = await createServer(config, { log: opts.log ?? silentLogger });
   if (!opts.keepDir) {

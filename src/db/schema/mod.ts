@@ -8,5 +8,6 @@ export { bodies } from "./bodies.ts";
 export { queueAttempts, queueMessages, queueRecipients } from "./queue.ts";
 export { dkimKeys } from "./dkim.ts";
 export { mtaStsPolicies } from "./mta-sts.ts";
+export { greylist, rateCounters } from "./trust.ts";
 export { traces } from "./traces.ts";
 export { expunged, subscriptions } from "./imap.ts";

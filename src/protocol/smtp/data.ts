@@ -1,6 +1,7 @@
 // DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030): collecting the message, the end-of-data
 // policy, and the delivery reply — one per recipient for LMTP (RFC 2033 §4.2).
 
+import { applyHeaderEdits } from "../mime/header-edits.ts";
 import type { DeliveryResult, EnvelopeInfo } from "../../events/catalog.ts";
 import type { Verdict } from "../../events/verdict.ts";
 import type { SmtpState } from "./types.ts";
@@ -118,14 +119,17 @@ export function dataVerdict(s: SmtpState, out: Out, v: Verdict, message: Uint8Ar
       return endTransaction(s, out, messageIdOf(message));
     case "continue":
     case "accept":
-    case "quarantine":
-      emitProvide(s, out, { kind: "deliver", message }, "message.deliver", {
+    case "quarantine": {
+      // Edits the policy chain asked for (e.g. Authentication-Results, RFC 8601 §5).
+      const edited = applyHeaderEdits(message, v.headers);
+      emitProvide(s, out, { kind: "deliver", message: edited }, "message.deliver", {
         session: s.session,
         envelope: envelope(s),
-        message,
+        message: edited,
         quarantine: v.kind === "quarantine",
       });
       return;
+    }
   }
 }
 

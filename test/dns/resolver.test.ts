@@ -1,11 +1,11 @@
-// The delivery resolver (src/delivery/dns.ts) against a real authoritative server (Knot DNS,
+// The delivery resolver (src/dns/resolver.ts) against a real authoritative server (Knot DNS,
 // test/helpers/dns-server.ts) on loopback, plus the pure helpers of the wire codec.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createSocket, type Socket } from "node:dgram";
-import { createResolver, DnsError, reverseName, type DnsResolver } from "../../src/delivery/dns.ts";
-import { parseServer } from "../../src/delivery/dns-transport.ts";
-import { formatIPv6 } from "../../src/delivery/dns-wire.ts";
+import { createResolver, DnsError, reverseName, type DnsResolver } from "../../src/dns/resolver.ts";
+import { parseServer } from "../../src/dns/transport.ts";
+import { formatIPv6 } from "../../src/dns/wire.ts";
 import { knot, startDnsServer, type DnsServer } from "../helpers/dns-server.ts";
 
 // A 2048-bit RSA public key as published in DKIM records: longer than one 255-byte string.

@@ -4,7 +4,7 @@
 
 import { createSocket } from "node:dgram";
 import { connect, isIPv6 } from "node:net";
-import { decodeMessage, encodeQuery, RCODE, type Message } from "./dns-wire.ts";
+import { decodeMessage, encodeQuery, RCODE, type Message } from "./wire.ts";
 
 export type Server = { host: string; port: number };
 

@@ -1,5 +1,5 @@
 // DNS message encoding and decoding (RFC 1035 §4) for the few record types mail needs.
-// Pure functions over bytes; the transport (dns-transport.ts) and the resolver (dns.ts) use them.
+// Pure functions over bytes; the transport (transport.ts) and the resolver (resolver.ts) use them.
 
 export const RRTYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, OPT: 41 } as const;
 export type RrTypeName = Exclude<keyof typeof RRTYPE, "OPT">;

@@ -1,13 +1,13 @@
 // The DNS resolver used by outbound delivery (MX routing) and the trust handlers (SPF, DKIM,
-// DMARC, DNSBL, FCrDNS). Own stub resolver over dns-transport.ts instead of node:dns, because
+// DMARC, DNSBL, FCrDNS). Own stub resolver over transport.ts instead of node:dns, because
 // Bun 1.4's node:dns reports NODATA as ENOTFOUND (DMARC's domain-existence test, RFC 9091 §2.1
 // and mailauth, needs the difference), splits one TXT record's strings into separate records
 // (oven-sh/bun#21370: breaks DKIM keys > 255 bytes) and rounds timeouts up to whole seconds.
 
 import { promises as nodeDns } from "node:dns";
 import { isIPv4, isIPv6 } from "node:net";
-import { exchange, parseServer, type Server } from "./dns-transport.ts";
-import { RCODE, RRTYPE, WireError, type Answer, type RData, type RrTypeName } from "./dns-wire.ts";
+import { exchange, parseServer, type Server } from "./transport.ts";
+import { RCODE, RRTYPE, WireError, type Answer, type RData, type RrTypeName } from "./wire.ts";
 
 export type DnsErrorCode = "NXDOMAIN" | "NODATA" | "SERVFAIL" | "TIMEOUT" | "REFUSED" | "OTHER";
 
