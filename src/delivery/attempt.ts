@@ -2,6 +2,7 @@
 // resolve, secure, try hosts in order (RFC 5321 §5.1), run the transactions, and return one
 // decision per recipient. Writes nothing: the worker records the decisions in one op.
 
+import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.ts";
 import type { Db } from "../db/client.ts";
 import type { Bus } from "../events/bus.ts";
@@ -12,6 +13,7 @@ import type { ClaimedBatch } from "../store/queue.ts";
 import type { DnsResolver } from "../dns/resolver.ts";
 import { downgradeTo7bit } from "./downgrade.ts";
 import type { DeliveryLimits } from "./limits.ts";
+import { extraCaPem } from "./mta-sts-fetch.ts";
 import { lookupStsPolicy, mxMatchesPolicy, tlsRequirement, type StsPolicy } from "./mta-sts.ts";
 import { resolveMx } from "./mx.ts";
 import { connectSmtp, SmtpClientError, type ConnectOptions, type SmtpSession } from "./smtp-client.ts";
@@ -85,11 +87,18 @@ async function targetsFor(batch: ClaimedBatch, deps: AttemptDeps): Promise<Targe
       if (misfits.length) deps.log.info("MTA-STS testing: MX hosts not in the policy", { domain, hosts: misfits });
     }
   }
-  return mxTargets(mx, domain, port, tlsRequirement(policy, message.requiretls), message.requiretls);
+  return mxTargets(mx, domain, port, tlsRequirement(policy, message.requiretls), message.requiretls, deps.config.hostname);
 }
 
+/**
+ * A cached session is reused only for the same connection AND the same credentials: two
+ * routes may name one relay account with different passwords, and a session authenticated
+ * with the right one must not carry the other route's mail (the key hashes the password so
+ * it never sits in a map key in clear).
+ */
 function sessionKey(t: TargetHost, address: string, heloName: string): string {
-  return `${address}|${t.port}|${t.host}|${JSON.stringify(t.tls)}|${t.auth?.user ?? ""}|${heloName}`;
+  const auth = t.auth ? `${t.auth.user}|${createHash("sha256").update(`${t.auth.user}\0${t.auth.pass}`).digest("base64url")}` : "";
+  return `${address}|${t.port}|${t.host}|${JSON.stringify(t.tls)}|${auth}|${heloName}`;
 }
 
 /** Why a host could not take the message (tried the next one); the last one decides if all fail. */
@@ -100,6 +109,8 @@ function connectFailure(err: unknown, host: string): HostFailure {
     const reply = err.reply ? replyLine(err.reply) : `${err.stage}: ${err.message}`;
     // Deferred even after a 5xx greeting/EHLO: another host or a later try may work (Postfix
     // smtp_skip_5xx_greeting); RFC 3463 4.4.1 no answer, 4.4.2 bad connection, 4.7.5 TLS.
+    // A relay's 535 (RFC 4954 §6) is our own configuration problem, not the recipient's:
+    // deferred too, so the operator can fix the credentials before the lifetime ends.
     const status = err.kind === "tls" ? "4.7.5" : err.kind === "connect" ? "4.4.1" : "4.4.2";
     return { decision: { outcome: "deferred", reply, status, host }, capability: false };
   }
@@ -126,6 +137,8 @@ export async function deliverBatch(batch: ClaimedBatch, deps: AttemptDeps): Prom
     ret: message.ret,
     envid: message.envid,
   };
+  // delivery.tls.ca may name a file (config schema): node:tls wants the PEM text itself.
+  const ca = await extraCaPem(d.tls.ca);
   const decisions = new Map<number, Decision>();
   let last: HostFailure | null = null;
   const connect = deps.connect ?? connectSmtp;
@@ -148,7 +161,7 @@ export async function deliverBatch(batch: ClaimedBatch, deps: AttemptDeps): Prom
             heloName: deps.config.hostname,
             localAddress: v6 ? d.sourceAddress6 : d.sourceAddress,
             tls: t.tls,
-            ca: d.tls.ca,
+            ca,
             timeouts: d.timeouts,
             auth: t.auth,
           });

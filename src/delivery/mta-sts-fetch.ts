@@ -51,11 +51,15 @@ export type StsFetchOptions = {
  * the default store, so the system roots are listed explicitly to keep counting.
  */
 export async function trustedCaList(extra: string | null | undefined): Promise<string[]> {
-  const roots = [...tls.rootCertificates];
+  const pem = await extraCaPem(extra);
+  return pem === undefined ? [...tls.rootCertificates] : [...tls.rootCertificates, pem];
+}
+
+/** delivery.tls.ca as PEM text: the value itself, or the file it names; undefined if unset. */
+export async function extraCaPem(extra: string | null | undefined): Promise<string | undefined> {
   const e = extra?.trim();
-  if (!e) return roots;
-  const pem = e.includes("-----BEGIN") ? e : await readFile(e, "utf8");
-  return [...roots, pem];
+  if (!e) return undefined;
+  return e.includes("-----BEGIN") ? e : await readFile(e, "utf8");
 }
 
 /**

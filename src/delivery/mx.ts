@@ -23,7 +23,7 @@ export type MxOptions = {
 
 // Note: RFC 5321 §5.1 also says that a client finding its own name among the MX hosts MUST
 // drop that host and every less preferred one (backup MX relaying to the primary). That needs
-// our own names and addresses, so the queue worker applies it to this result.
+// our own name, so src/delivery/targets.ts withoutSelf applies it to this result.
 // Note: hosts are not capped here; the worker decides how many it tries per attempt.
 
 export async function resolveMx(domain: string, resolver: DnsResolver, opts: MxOptions = {}): Promise<MxResult> {

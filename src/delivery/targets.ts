@@ -50,8 +50,12 @@ export async function relayTargets(route: Extract<Route, { kind: "relay" }>, res
  * secured per the TLS needs. RFC 7505 §4.2 null MX → 556 5.1.10; no such domain → 5.1.2
  * (RFC 3463 "bad destination system address"); a DNS failure is temporary (4.4.3).
  */
-export function mxTargets(mx: MxResult, domain: string, port: number, needs: TlsNeeds, requiretls: boolean): Targets {
+export function mxTargets(mx: MxResult | { kind: "loops" }, domain: string, port: number, needs: TlsNeeds, requiretls: boolean, self?: string): Targets {
+  if (self !== undefined) mx = withoutSelf(mx, self);
   switch (mx.kind) {
+    case "loops":
+      // RFC 5321 §5.1: we are the best MX ourselves, so there is nobody to hand it to.
+      return { kind: "verdict", verdict: { outcome: "failed", status: "5.4.6", reply: `554 5.4.6 mail for ${domain} loops back to myself` } };
     case "nullmx":
       return { kind: "verdict", verdict: { outcome: "failed", status: "5.1.10", reply: `556 5.1.10 Recipient address has null MX (${domain})` } };
     case "nodomain":
@@ -77,6 +81,22 @@ export function mxTargets(mx: MxResult, domain: string, port: number, needs: Tls
     return { kind: "verdict", verdict: { outcome: "deferred", status: "4.4.3", reply: `451 4.4.3 No address for the MX hosts of ${domain}` } };
   }
   return { kind: "hosts", hosts, requireTlsExtension: requiretls };
+}
+
+/**
+ * RFC 5321 §5.1: "if the SMTP client finds its own name among the MX hosts, it MUST discard
+ * that host and every host of equal or higher preference value" (a backup MX would otherwise
+ * relay to itself or to a worse backup). With nothing left the mail loops: "loops".
+ * An implicit MX (the domain's own A record) naming us loops too.
+ */
+export function withoutSelf(mx: MxResult | { kind: "loops" }, self: string): MxResult | { kind: "loops" } {
+  if (mx.kind !== "hosts") return mx;
+  const me = self.replace(/\.$/, "").toLowerCase();
+  const mine = mx.hosts.filter((h) => h.host.replace(/\.$/, "").toLowerCase() === me);
+  if (mine.length === 0) return mx;
+  const cut = Math.min(...mine.map((h) => h.preference));
+  const hosts = mx.hosts.filter((h) => h.preference < cut);
+  return hosts.length > 0 ? { ...mx, hosts } : { kind: "loops" };
 }
 
 /** An address literal domain ("[192.0.2.1]", "[IPv6:2001:db8::1]", RFC 5321 §4.1.3) as one host. */

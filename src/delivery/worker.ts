@@ -13,6 +13,7 @@ import { readDeliveries } from "../store/messages.ts";
 import { claimDue, markDelayNotifiedOp, nextDueAt, recordResultsOp, releaseLeasesOp, renewLease, type ClaimedBatch, type RecipientResult } from "../store/queue.ts";
 import { deliverBatch, type AttemptDeps, type Decision } from "./attempt.ts";
 import { dsnHandOff, type Reported } from "./bounce.ts";
+import { guardOp, leaseGuard } from "./lease-guard.ts";
 import { createResolver } from "../dns/resolver.ts";
 import { wantsDsn } from "./dsn.ts";
 import { createLimits } from "./limits.ts";
@@ -116,7 +117,12 @@ export function createDeliveryWorker(o: WorkerOptions): DeliveryWorker {
       }
     }
     const dsn = body && reported.length > 0 ? await dsnHandOff({ db, hostname: config.hostname, now: t, lifetimeMs: d.retry.lifetimeMs }, message, body, reported) : null;
-    const written = await db.writer.write([...recordResultsOp({ owner, now: t, results }), ...(dsn?.op ?? []), ...(delayIds.length ? markDelayNotifiedOp(delayIds) : [])]);
+    // The DSN (and the delay mark) only while we still hold the lease on every row it reports:
+    // a worker whose lease was taken over records no result, so it must send no DSN either.
+    // The guard is evaluated before recordResultsOp clears the leases, hence this order.
+    const guard = reported.length > 0 ? leaseGuard(owner, reported.map((r) => r.row.id)) : null;
+    const reports = guard ? guardOp([...(dsn?.op ?? []), ...(delayIds.length ? markDelayNotifiedOp(delayIds) : [])], guard) : [];
+    const written = await db.writer.write([...reports, ...recordResultsOp({ owner, now: t, results })]);
     if (dsn?.local && o.hub) {
       const byMailbox = new Map<number, number[]>();
       for (const x of readDeliveries(written)) byMailbox.set(x.mailboxId, [...(byMailbox.get(x.mailboxId) ?? []), x.uid]);

@@ -204,6 +204,15 @@ export type EventMap = {
     kind: "notification";
   };
   "smtp.disconnect": { payload: { readonly session: SessionInfo }; kind: "notification" };
+  /**
+   * Credentials were refused (SMTP AUTH, IMAP LOGIN/AUTHENTICATE, POP3 PASS/AUTH), fired before
+   * the failure reply, so a counter (the rate-limit handler) is up to date when the client
+   * tries again. `username` is what the client sent ('' when the exchange ended before one).
+   */
+  "auth.failed": {
+    payload: { readonly session: SessionInfo; readonly mechanism: string; readonly username: string };
+    kind: "notification";
+  };
   /** After IMAP credentials were verified (LOGIN or AUTHENTICATE): a policy may still refuse. */
   "imap.login": {
     payload: { readonly session: SessionInfo; readonly mechanism: string; readonly username: string };
@@ -246,6 +255,7 @@ export const EVENT_KINDS: { readonly [E in EventName]: EventMap[E]["kind"] } = {
   "message.delivered": "notification",
   "message.queued": "notification",
   "smtp.disconnect": "notification",
+  "auth.failed": "notification",
   "delivery.route": "provider",
   "delivery.attempt": "notification",
   "delivery.delivered": "notification",

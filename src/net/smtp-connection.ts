@@ -258,6 +258,12 @@ export class SmtpConnection {
         this.#mode = { kind: "chunk", collector: this.#bdat, size: a.size, last: a.last, discard: a.discard, left: a.size };
         return null;
       }
+      case "notify":
+        // Awaited (unlike the fire-and-forget notifications after delivery): an AUTH failure
+        // must be counted before the 535 goes out, or a client could outrun the counter.
+        // Handler errors are logged by the bus and never reach the client.
+        await this.deps.bus.notify(a.event, a.payload, this.#log);
+        return null;
       case "delay":
         this.#flush();
         await new Promise((r) => setTimeout(r, a.ms));

@@ -199,6 +199,10 @@ export class Pop3Connection {
         return this.#update(a);
       case "startTls":
         return this.#startTls();
+      case "notify":
+        // Awaited: an AUTH failure is counted before the -ERR goes out (see smtp-connection).
+        await this.deps.bus.notify(a.event, a.payload, this.#log);
+        return null;
       case "delay":
         this.#flush();
         await new Promise((r) => setTimeout(r, a.ms));

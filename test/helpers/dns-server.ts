@@ -40,7 +40,7 @@ export type DnsServerOptions = {
 export type DnsServer = {
   host: string;
   port: number;
-  /** "127.0.0.1:PORT", ready for `delivery.dns.servers`. */
+  /** "127.0.0.1:PORT", ready for the config's `dns.servers`. */
   address: string;
   pid: number;
   /** Replaces the served records (zones may be added or removed) and waits until they are live. */

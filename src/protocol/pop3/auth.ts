@@ -28,7 +28,7 @@ export function pass(s: Pop3State, out: Out, password: string): void {
   if (username === null) return protocolError(s, out, "Send USER first");
   // RFC 1939 §7: after a failed PASS the client starts again with USER.
   s.user = null;
-  wait(s, out, { kind: "verify", mechanism: "USER" }, {
+  wait(s, out, { kind: "verify", mechanism: "USER", username }, {
     type: "provide",
     event: "auth.verify",
     payload: { session: s.session, mechanism: "USER", username, password },
@@ -73,7 +73,7 @@ function saslStep(s: Pop3State, out: Out, step: SaslStep): void {
       return reply(out, continuation(b64(step.data)));
     case "verify-password":
       sasl.username = step.authcid;
-      return wait(s, out, { kind: "verify", mechanism: sasl.mechanism }, {
+      return wait(s, out, { kind: "verify", mechanism: sasl.mechanism, username: step.authcid }, {
         type: "provide",
         event: "auth.verify",
         payload: { session: s.session, mechanism: sasl.mechanism, username: step.authcid, password: step.password },
@@ -94,10 +94,10 @@ function saslStep(s: Pop3State, out: Out, step: SaslStep): void {
   }
 }
 
-export function passwordChecked(s: Pop3State, out: Out, mechanism: string, r: AuthCheck): void {
+export function passwordChecked(s: Pop3State, out: Out, mechanism: string, r: AuthCheck, username = ""): void {
   if (!s.sasl) {
     if (r.ok) return emitLogin(s, out, mechanism, r.address);
-    return failed(s, out, "credentials");
+    return failed(s, out, "credentials", { mechanism, username });
   }
   // Record the stored address, not the client's spelling, as the authenticated user.
   if (r.ok) s.sasl.username = r.address;
@@ -156,11 +156,19 @@ export function maildropOpened(s: Pop3State, out: Out, address: string, r: Maild
 }
 
 /** A failed attempt: growing delay, then -ERR [AUTH]; past the limit the connection ends. */
-export function failed(s: Pop3State, out: Out, reason: "malformed" | "credentials" | "aborted" | "authzid"): void {
+export function failed(
+  s: Pop3State,
+  out: Out,
+  reason: "malformed" | "credentials" | "aborted" | "authzid",
+  who: { mechanism: string; username: string } = { mechanism: s.sasl?.mechanism ?? "", username: s.sasl?.username ?? "" },
+): void {
   s.sasl = null;
   if (reason === "aborted") return reply(out, err("Authentication cancelled"));
   if (reason === "malformed") return protocolError(s, out, "Malformed authentication data");
   s.authFailures++;
+  // Before the back-off and the -ERR: counters across connections (rate-limit handler) are
+  // current by the time the client may try again.
+  out.push({ type: "notify", event: "auth.failed", payload: { session: s.session, ...who } });
   // Growing delay (1×, 2×, 4× …) slows password guessing (DESIGN §5).
   out.push({ type: "delay", ms: s.opts.authFailureDelayMs * 2 ** (s.authFailures - 1) });
   // RFC 3206 §4 (AUTH-RESP-CODE): [AUTH] says the credentials are the problem.

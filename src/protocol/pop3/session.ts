@@ -126,7 +126,7 @@ function resume(s: Pop3State, out: Out, input: Extract<Pop3Input, { type: "verdi
   switch (p.kind) {
     case "verify":
       if (input.type === "provide-failed") return authUnavailable(s, out);
-      if (input.type === "provided") return passwordChecked(s, out, p.mechanism, input.result as AuthCheck);
+      if (input.type === "provided") return passwordChecked(s, out, p.mechanism, input.result as AuthCheck, p.username);
       return;
     case "scram":
       if (input.type === "provide-failed") return authUnavailable(s, out);

@@ -38,7 +38,7 @@ export type Maildrop = {
 };
 
 export type Pending =
-  | { readonly kind: "verify"; readonly mechanism: string }
+  | { readonly kind: "verify"; readonly mechanism: string; readonly username: string }
   | { readonly kind: "scram" }
   | { readonly kind: "login"; readonly mechanism: string; readonly address: string }
   | { readonly kind: "maildrop"; readonly address: string }
@@ -109,6 +109,8 @@ export type Pop3Action =
   | { readonly type: "startTls" }
   /** Wait before the next reply (authentication failure back-off). */
   | { readonly type: "delay"; readonly ms: number }
+  /** Fire a notification event (e.g. auth.failed); the connection awaits it before going on. */
+  | { readonly type: "notify"; readonly event: "auth.failed"; readonly payload: PayloadOf<"auth.failed"> }
   | { readonly type: "close" };
 
 export type Step = { readonly state: Pop3State; readonly actions: Pop3Action[] };

@@ -115,10 +115,18 @@ export function authVerdict(s: SmtpState, out: Out, v: Verdict, username: string
 }
 
 export function failed(s: SmtpState, out: Out, reason: "malformed" | "credentials" | "aborted" | "authzid"): void {
+  const sasl = s.sasl;
   s.sasl = null;
   if (reason === "aborted") return reply(out, 501, "5.0.0", "Authentication aborted");
   if (reason === "malformed") return reply(out, 501, "5.5.2", "Malformed authentication data");
   s.authFailures++;
+  // Before the back-off and the 535: counters across connections (rate-limit handler) are
+  // current by the time the client may try again.
+  out.push({
+    type: "notify",
+    event: "auth.failed",
+    payload: { session: s.session, mechanism: sasl?.mechanism ?? "", username: sasl?.username ?? "" },
+  });
   // Growing delay (1×, 2×, 4× …) slows password guessing; then the connection ends.
   out.push({ type: "delay", ms: s.opts.authFailureDelayMs * 2 ** (s.authFailures - 1) });
   if (s.authFailures >= s.opts.maxAuthFailures) {

@@ -89,6 +89,8 @@ export type SmtpAction =
   | { readonly type: "readChunk"; readonly size: number; readonly last: boolean; readonly discard: boolean; readonly remaining: number }
   /** Wait before the next reply (AUTH failure back-off). */
   | { readonly type: "delay"; readonly ms: number }
+  /** Fire a notification event (e.g. auth.failed); the connection awaits it before going on. */
+  | { readonly type: "notify"; readonly event: "auth.failed"; readonly payload: PayloadOf<"auth.failed"> }
   /** The transaction ended (delivered, rejected or reset): persist its trace. */
   | { readonly type: "endTransaction"; readonly transactionId: string; readonly messageId: string | null }
   | { readonly type: "close" };

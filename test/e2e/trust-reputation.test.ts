@@ -1,0 +1,184 @@
+// The reputation handlers (dnsbl, fcrdns, helo-check, uribl) against a real server and a real
+// authoritative DNS server (Knot) on loopback. Each client connects from its own loopback
+// source address (127.0.0.x), so DNS decides per test whether it is listed or confirmed.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as net from "node:net";
+import { parseConfig } from "../../src/config/load.ts";
+import type { ConfigInput } from "../../src/config/schema.ts";
+import { findTraces } from "../../src/store/traces.ts";
+import { startDnsServer, type DnsServer } from "../helpers/dns-server.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { dnsbl } from "../../handlers/dnsbl.ts";
+import { fcrdns } from "../../handlers/fcrdns.ts";
+import { heloCheck } from "../../handlers/helo-check.ts";
+import { uribl } from "../../handlers/uribl.ts";
+
+/** A line-level SMTP client bound to a chosen loopback source address. */
+async function connectFrom(localAddress: string, port: number) {
+  const sock = net.connect({ host: "127.0.0.1", port, localAddress });
+  await new Promise<void>((ok, fail) => sock.once("connect", ok).once("error", fail));
+  let buf = "";
+  let wake: (() => void) | null = null;
+  let closed = false;
+  sock.setEncoding("latin1");
+  sock.on("data", (d: string) => ((buf += d), wake?.()));
+  sock.on("close", () => ((closed = true), wake?.()));
+  const reply = async (): Promise<string> => {
+    for (let i = 0; i < 1000; i++) {
+      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(buf);
+      if (m) {
+        buf = buf.slice(m[0].length);
+        return m[0].trimEnd().split("\r\n").at(-1)!;
+      }
+      if (closed) throw new Error(`closed; buffered ${JSON.stringify(buf)}`);
+      await new Promise<void>((r) => (wake = r));
+    }
+    throw new Error("no reply");
+  };
+  return {
+    reply,
+    cmd: (line: string) => (sock.write(`${line}\r\n`), reply()),
+    close: () => sock.destroy(),
+  };
+}
+
+const qp = `<p>Deal: <a href=3D"https://www.spam-si=\r\nte.test/buy?id=3D1">click</a></p>`;
+const html = (body: string) =>
+  `Subject: offer\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${body}\r\n.`;
+
+/** EHLO, MAIL, RCPT alice, DATA; returns the last reply and the queue id when accepted. */
+async function send(from: string, port: number, opts: { helo?: string; body?: string } = {}) {
+  const c = await connectFrom(from, port);
+  try {
+    const greeting = await c.reply();
+    if (!greeting.startsWith("220")) return { last: greeting, queueId: null };
+    const steps = [`EHLO ${opts.helo ?? "client.good.test"}`, "MAIL FROM:<x@sender.test>", "RCPT TO:<alice@example.test>", "DATA"];
+    for (const s of steps) {
+      const r = await c.cmd(s);
+      if (!/^(250|354)/.test(r)) return { last: r, queueId: null };
+    }
+    const r = await c.cmd(opts.body ?? "Subject: hi\r\n\r\nhello, see http://www.clean-site.test/\r\n.");
+    return { last: r, queueId: /queued as (\S+)/.exec(r)?.[1] ?? null };
+  } finally {
+    await c.cmd("QUIT").catch(() => "");
+    c.close();
+  }
+}
+
+let dns: DnsServer;
+let mx: TestServer;
+let strict: TestServer;
+
+function configured(handlers: (config: ReturnType<typeof parseConfig>) => ConfigInput["handlers"]): ConfigInput {
+  const base: ConfigInput = { hostname: "mx.example.test", dns: { servers: [dns.address], timeoutMs: 2000 }, trust: { trustedNetworks: [] } };
+  const config = parseConfig(base);
+  return { ...base, handlers: handlers(config) };
+}
+
+beforeAll(async () => {
+  dns = await startDnsServer({
+    zones: {
+      "zen.example": [
+        { name: "2.0.0.127", type: "A", value: "127.0.0.2" },
+        { name: "3.0.0.127", type: "A", value: "127.255.255.254" },
+      ],
+      "dbl.example": [{ name: "spam-site.test", type: "A", value: "127.0.1.2" }],
+      "0.0.127.in-addr.arpa": [
+        { name: "6", type: "PTR", value: "mail6.good.test." },
+        { name: "7", type: "PTR", value: "liar.good.test." },
+      ],
+      "good.test": [
+        { name: "mail6", type: "A", value: "127.0.0.6" },
+        { name: "liar", type: "A", value: "192.0.2.1" },
+      ],
+    },
+    servfail: ["broken.example"],
+  });
+  // The MX with the proposed defaults plus both lists: only syntax and listings refuse.
+  mx = await startTestServer(
+    configured((config) => (defaults) => [
+      ...defaults,
+      ...heloCheck({}, config),
+      ...fcrdns({}, config),
+      ...dnsbl({ zones: [{ zone: "zen.example", codes: { "127.0.0.2": "SBL" } }, { zone: "broken.example" }] }, config),
+      ...uribl({ zones: [{ zone: "dbl.example" }] }, config),
+    ]),
+  );
+  // Every check switched to refuse, DNSBL at connect.
+  strict = await startTestServer(
+    configured((config) => (defaults) => [
+      ...defaults,
+      ...heloCheck({ at: "helo", resolve: "reject" }, config),
+      ...fcrdns({ onFail: "reject" }, config),
+      ...dnsbl({ at: "connect", zones: [{ zone: "zen.example" }] }, config),
+    ]),
+  );
+});
+afterAll(async () => {
+  await mx?.stop();
+  await strict?.stop();
+  await dns?.stop();
+});
+
+async function traceOf(srv: TestServer, queueId: string, handler: string): Promise<string | null> {
+  await srv.server.flushTraces();
+  const rows = await findTraces(srv.server.db, queueId);
+  return rows.find((r) => r.handler === handler)?.text ?? null;
+}
+
+describe("dnsbl", () => {
+  test("a listed client is refused at RCPT with 550 5.7.1 naming the list", async () => {
+    expect((await send("127.0.0.2", mx.port("mx"))).last).toBe("550 5.7.1 Client host [127.0.0.2] listed at zen.example (SBL)");
+  });
+  test("an unlisted client is accepted; the SERVFAIL zone is ignored with a trace note", async () => {
+    const r = await send("127.0.0.5", mx.port("mx"));
+    expect(r.last).toStartWith("250 ");
+    expect(await traceOf(mx, r.queueId!, "dnsbl")).toBe("score 0/1: zen.example: not listed; broken.example: ignored (SERVFAIL)");
+  });
+  test("a 127.255.255.254 answer (list operator error) is not a listing", async () => {
+    const r = await send("127.0.0.3", mx.port("mx"));
+    expect(r.last).toStartWith("250 ");
+    expect(await traceOf(mx, r.queueId!, "dnsbl")).toContain("zen.example: ignored (operator error code); ignored 127.255.255.254 (list operator error)");
+  });
+  test("at connect a listed client gets a 554 greeting", async () => {
+    expect((await send("127.0.0.2", strict.port("mx"))).last).toStartWith("554 5.7.1 Client host [127.0.0.2] listed at zen.example");
+  });
+});
+
+describe("fcrdns", () => {
+  test("pass is recorded for Authentication-Results; fail is only annotated by default", async () => {
+    const pass = await send("127.0.0.6", mx.port("mx"));
+    expect(await traceOf(mx, pass.queueId!, "fcrdns")).toStartWith("iprev=pass policy.iprev=127.0.0.6 (mail6.good.test)");
+    const fail = await send("127.0.0.7", mx.port("mx"));
+    expect(fail.last).toStartWith("250 ");
+    expect(await traceOf(mx, fail.queueId!, "fcrdns")).toStartWith("iprev=fail policy.iprev=127.0.0.7 (liar.good.test)");
+  });
+  test("onFail reject: a PTR that does not resolve back, or no PTR, is 550 5.7.25; a pass is accepted", async () => {
+    expect((await send("127.0.0.7", strict.port("mx"), { helo: "mail6.good.test" })).last).toBe("550 5.7.25 Reverse DNS of [127.0.0.7] does not resolve back to it");
+    expect((await send("127.0.0.8", strict.port("mx"), { helo: "mail6.good.test" })).last).toStartWith("550 5.7.25");
+    expect((await send("127.0.0.6", strict.port("mx"), { helo: "mail6.good.test" })).last).toStartWith("250 ");
+  });
+});
+
+describe("helo-check", () => {
+  test("a dotless name or a bare IP is refused at MAIL; an address literal is fine", async () => {
+    expect((await send("127.0.0.5", mx.port("mx"), { helo: "localhost" })).last).toBe("550 5.7.1 HELO/EHLO refused: localhost: not a fully qualified domain name");
+    expect((await send("127.0.0.5", mx.port("mx"), { helo: "127.0.0.5" })).last).toStartWith("550 5.7.1 HELO/EHLO refused: 127.0.0.5");
+    expect((await send("127.0.0.5", mx.port("mx"), { helo: "[127.0.0.5]" })).last).toStartWith("250 ");
+  });
+  test("resolve: reject at EHLO refuses a name without an address", async () => {
+    expect((await send("127.0.0.6", strict.port("mx"), { helo: "nowhere.good.test" })).last).toBe("550 5.7.1 HELO/EHLO refused: nowhere.good.test does not resolve");
+  });
+});
+
+describe("uribl", () => {
+  test("a listed domain in a quoted-printable HTML part (URL split by a soft line break) is refused", async () => {
+    expect((await send("127.0.0.5", mx.port("mx"), { body: html(qp) })).last).toBe("550 5.7.1 Message links to spam-site.test, listed at dbl.example");
+  });
+  test("a message linking only to unlisted domains is accepted, the lookup noted", async () => {
+    const r = await send("127.0.0.5", mx.port("mx"));
+    expect(r.last).toStartWith("250 ");
+    expect(await traceOf(mx, r.queueId!, "uribl")).toBe("1 domains, worst clean-site.test score 0/1");
+  });
+});
