@@ -15,7 +15,7 @@ import { verdict } from "../../src/events/verdict.ts";
 import { addAccount } from "../../src/store/accounts.ts";
 import { addDomain } from "../../src/store/domains.ts";
 import { RawSmtp } from "../helpers/smtp-client.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { NO_DNS_CHECKS, startTestServer, type TestServer } from "../helpers/server.ts";
 
 const T0 = 1_700_000_000_000;
 const clock = { now: T0 };
@@ -53,7 +53,7 @@ async function attempt(srv: TestServer, ip: string, from: string, to: string): P
 }
 
 function serverConfig(trust: Record<string, unknown>): ConfigInput {
-  return { trust: { trustedNetworks: ["127.0.0.9/32"], greylist: false, ...trust }, auth: { allowPlaintextOnLoopback: true } };
+  return { trust: { trustedNetworks: ["127.0.0.9/32"], ...NO_DNS_CHECKS, greylist: false, ...trust }, auth: { allowPlaintextOnLoopback: true } };
 }
 
 /** The test's greylist handlers replace any built-in instance of the same name. */

@@ -4,11 +4,6 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createSocket, type Socket } from "node:dgram";
-import { spf } from "../../handlers/spf.ts";
-import { messageAuth } from "../../handlers/message-auth.ts";
-import { authResults } from "../../handlers/auth-results.ts";
-import { dmarcPolicy } from "../../handlers/dmarc-policy.ts";
-import { parseConfig } from "../../src/config/load.ts";
 import { generateDkimKeyPair, dkimTxtRecord, type DkimKeyPair } from "../../src/delivery/dkim-keys.ts";
 import { findAccount } from "../../src/store/accounts.ts";
 import { findMailbox, getBody, listMessages } from "../../src/store/messages.ts";
@@ -17,12 +12,8 @@ import { RawSmtp } from "../helpers/smtp-client.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { dkimSigned, mail } from "../trust/mailauth-fakes.ts";
 
-const trust = { trustedNetworks: [] as string[] };
-const spfOptions = { onFail: "reject" };
-function mailauthHandlers() {
-  const config = parseConfig({ hostname: "mx.example.test", trust });
-  return [...spf(spfOptions, config), ...messageAuth({}, config), ...authResults({}, config), ...dmarcPolicy({}, config)];
-}
+// The built-in pipeline (handlers/mod.ts), tuned through config.trust as a user would.
+const trust = { trustedNetworks: [] as string[], spf: { onFail: "reject" } };
 
 describe.skipIf(knot.skip)("mailauth handlers against Knot", () => {
   let dns: DnsServer;
@@ -74,11 +65,11 @@ describe.skipIf(knot.skip)("mailauth handlers against Knot", () => {
       },
       servfail: ["broken.test"],
     });
-    srv = await startTestServer({ dns: { servers: [dns.address], timeoutMs: 1000 }, trust, handlers: (d) => [...d, ...mailauthHandlers()] });
+    srv = await startTestServer({ dns: { servers: [dns.address], timeoutMs: 1000 }, trust });
     // A DNS "server" that never answers: every lookup times out.
     silent = createSocket("udp4");
     await new Promise<void>((r) => silent.bind(0, "127.0.0.1", () => r()));
-    slow = await startTestServer({ dns: { servers: [`127.0.0.1:${silent.address().port}`], timeoutMs: 100, tries: 1 }, trust, handlers: (d) => [...d, ...mailauthHandlers()] });
+    slow = await startTestServer({ dns: { servers: [`127.0.0.1:${silent.address().port}`], timeoutMs: 100, tries: 1 }, trust });
   });
 
   afterAll(async () => {

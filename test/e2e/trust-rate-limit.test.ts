@@ -15,7 +15,7 @@ import type { AnyHandler } from "../../src/events/handler.ts";
 import { addAccount } from "../../src/store/accounts.ts";
 import { addDomain } from "../../src/store/domains.ts";
 import { RawSmtp } from "../helpers/smtp-client.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { NO_DNS_CHECKS, startTestServer, type TestServer } from "../helpers/server.ts";
 
 const T0 = 1_700_000_000_000;
 const clock = { now: T0 };
@@ -33,7 +33,7 @@ const OPTIONS = {
   user: { messages: { limit: 2, windowMs: HOUR }, recipients: { limit: 3, windowMs: HOUR }, authFailures: { limit: 4, windowMs: HOUR } },
 };
 const INPUT: ConfigInput = {
-  trust: { trustedNetworks: ["127.0.0.9/32"], rateLimit: false },
+  trust: { trustedNetworks: ["127.0.0.9/32"], ...NO_DNS_CHECKS, rateLimit: false },
   auth: { allowPlaintextOnLoopback: true },
   limits: { maxAuthFailures: 2, authFailureDelayMs: 1 },
 };

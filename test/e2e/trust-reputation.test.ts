@@ -4,15 +4,10 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as net from "node:net";
-import { parseConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import { findTraces } from "../../src/store/traces.ts";
 import { startDnsServer, type DnsServer } from "../helpers/dns-server.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { dnsbl } from "../../handlers/dnsbl.ts";
-import { fcrdns } from "../../handlers/fcrdns.ts";
-import { heloCheck } from "../../handlers/helo-check.ts";
-import { uribl } from "../../handlers/uribl.ts";
+import { NO_DNS_CHECKS, startTestServer, type TestServer } from "../helpers/server.ts";
 
 /** A line-level SMTP client bound to a chosen loopback source address. */
 async function connectFrom(localAddress: string, port: number) {
@@ -70,10 +65,9 @@ let dns: DnsServer;
 let mx: TestServer;
 let strict: TestServer;
 
-function configured(handlers: (config: ReturnType<typeof parseConfig>) => ConfigInput["handlers"]): ConfigInput {
-  const base: ConfigInput = { hostname: "mx.example.test", dns: { servers: [dns.address], timeoutMs: 2000 }, trust: { trustedNetworks: [] } };
-  const config = parseConfig(base);
-  return { ...base, handlers: handlers(config) };
+/** The built-in pipeline (handlers/mod.ts), switched and tuned through config.trust as a user would. */
+function configured(trust: Record<string, unknown>): ConfigInput {
+  return { hostname: "mx.example.test", dns: { servers: [dns.address], timeoutMs: 2000 }, trust: { trustedNetworks: [], ...NO_DNS_CHECKS, ...trust } };
 }
 
 beforeAll(async () => {
@@ -97,22 +91,18 @@ beforeAll(async () => {
   });
   // The MX with the proposed defaults plus both lists: only syntax and listings refuse.
   mx = await startTestServer(
-    configured((config) => (defaults) => [
-      ...defaults,
-      ...heloCheck({}, config),
-      ...fcrdns({}, config),
-      ...dnsbl({ zones: [{ zone: "zen.example", codes: { "127.0.0.2": "SBL" } }, { zone: "broken.example" }] }, config),
-      ...uribl({ zones: [{ zone: "dbl.example" }] }, config),
-    ]),
+    configured({
+      dnsbl: { zones: [{ zone: "zen.example", codes: { "127.0.0.2": "SBL" } }, { zone: "broken.example" }] },
+      uribl: { zones: [{ zone: "dbl.example" }] },
+    }),
   );
   // Every check switched to refuse, DNSBL at connect.
   strict = await startTestServer(
-    configured((config) => (defaults) => [
-      ...defaults,
-      ...heloCheck({ at: "helo", resolve: "reject" }, config),
-      ...fcrdns({ onFail: "reject" }, config),
-      ...dnsbl({ at: "connect", zones: [{ zone: "zen.example" }] }, config),
-    ]),
+    configured({
+      heloCheck: { at: "helo", resolve: "reject" },
+      fcrdns: { onFail: "reject" },
+      dnsbl: { at: "connect", zones: [{ zone: "zen.example" }] },
+    }),
   );
 });
 afterAll(async () => {

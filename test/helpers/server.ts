@@ -12,6 +12,13 @@ import { addDomain } from "../../src/store/domains.ts";
 import { addAccount } from "../../src/store/accounts.ts";
 import { silentLogger, type Logger } from "../../src/log/logger.ts";
 
+/**
+ * The built-in trust handlers whose verdict depends on DNS answers (SPF, DKIM/DMARC): a test
+ * about something else that checks a non-trusted client switches them off, since the test
+ * DNS is a dead port unless the test brings its own server.
+ */
+export const NO_DNS_CHECKS = { spf: false, messageAuth: false, dmarcPolicy: false } as const;
+
 export type TestServer = {
   server: Server;
   dir: string;
