@@ -1,18 +1,22 @@
-// Runs a SEARCH key over the messages a session knows (RFC 9051 §6.4.4): metadata in batches,
-// message content only when a key needs it, one message at a time so memory stays bounded.
+// Runs a SEARCH key over the messages a session knows (RFC 9051 §6.4.4): keys on stored columns
+// as SQL, otherwise metadata in batches and message content only when a key needs it, one
+// message at a time so memory stays bounded; header values by name from a bounded cache.
 
 import type { Db } from "../db/client.ts";
 import type { SearchKey } from "../protocol/imap/types.ts";
 import type { ParsedMessage } from "../protocol/mime/types.ts";
 import { evaluate, needsBody, type SearchContext, type SearchMessage } from "../protocol/imap/search-eval.ts";
 import { searchContent, type SearchContent } from "../protocol/imap/search-text.ts";
-import { getMessages, type MessageMeta } from "../store/imap-messages.ts";
+import { bodyHashes, summariesInRange, uidsInRange, type MessageSummary } from "../store/imap-messages.ts";
+import { matchingInRange, searchCondition } from "../store/imap-search-sql.ts";
+import { messageKey, perDatabase } from "./body-cache.ts";
 import { getBody } from "../store/messages.ts";
 import type { MailboxView } from "../protocol/imap/view.ts";
 
 export type SearchMatch = { readonly seq: number; readonly uid: number; readonly modseq: number };
 
-const BATCH = 500;
+/** Messages per metadata read (one aggregated JSON row each). */
+const BATCH = 2000;
 
 /** Thrown by the content stub: the key reached a header/body test for this message. */
 class NeedContent extends Error {}
@@ -44,9 +48,11 @@ export type SearchInput = {
 };
 
 /**
- * The matching messages, ascending. Each message is first tested on its metadata alone; only
- * when the outcome depends on a header or the body (e.g. `UNSEEN BODY x` on an unseen
- * message) is its content loaded — the header block alone unless BODY/TEXT is used.
+ * The matching messages, ascending. A key on stored columns only (flags, size, dates, MODSEQ)
+ * runs as SQL. Otherwise each message is first tested on its metadata alone; only when the
+ * outcome depends on a header or the body (e.g. `UNSEEN BODY x` on an unseen message) is its
+ * content loaded — the header block alone unless BODY/TEXT is used — and header values by
+ * name come from a cache keyed by the (immutable) body.
  */
 export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
   const { db, mailboxId, view, key } = input;
@@ -56,31 +62,60 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
     maxUid: uids.length > 0 ? uids[uids.length - 1] : 0,
     saved: input.saved ? new Set(input.saved) : null,
   };
-  const whole = needsBody(key);
   const out: SearchMatch[] = [];
+  const cond = searchCondition(key);
+  const whole = needsBody(key);
+  const fields = headerFieldsOnly(key);
   for (let i = 0; i < uids.length; i += BATCH) {
     // Messages expunged by another session but not yet announced are not found here and so
-    // never match (RFC 9051 §7.5.1 lets them be omitted).
-    const metas = await getMessages(db, mailboxId, uids.slice(i, i + BATCH));
+    // never match (RFC 9051 §7.5.1 lets them be omitted). The range may also hold messages the
+    // session has not been told of yet: seqOf() is 0 for them and they are skipped.
+    const lo = uids[i]!;
+    const hi = uids[Math.min(uids.length, i + BATCH) - 1]!;
+    if (cond) {
+      for (const [uid, modseq] of await matchingInRange(db, mailboxId, lo, hi, cond)) {
+        const seq = view.seqOf(uid);
+        if (seq > 0) out.push({ seq, uid, modseq });
+      }
+      continue;
+    }
+    if (fields !== null && onlyHeaderKeys(key)) {
+      // Nothing to decide on metadata: straight to the header values (a first pass would
+      // throw NeedContent for every message). Which messages exist comes from the UID index
+      // alone; body hashes are read only for messages whose values are not cached. MODSEQ is
+      // not read: a key without MODSEQ never reports it (RFC 7162 §3.1.5).
+      const all: Pending[] = [];
+      for (const uid of await uidsInRange(db, mailboxId, lo, hi)) {
+        const seq = view.seqOf(uid);
+        if (seq > 0) all.push({ m: { uid, modseq: 0, bodyHash: "", flags: NO_FLAGS, internalDate: 0, size: 0 }, seq, recent: view.recent.has(uid) });
+      }
+      await searchHeaderValues(db, mailboxId, key, ctx, fields, all, out);
+      continue;
+    }
+    const metas = await summariesInRange(db, mailboxId, lo, hi);
     // First pass on metadata alone; the messages whose outcome depends on content wait.
-    const pending: { m: MessageMeta; base: MessageMetaView }[] = [];
+    const pending: Pending[] = [];
     for (const m of metas) {
       const seq = view.seqOf(m.uid);
       if (seq === 0) continue;
-      const base = { seq, uid: m.uid, flags: m.flags, internalDate: m.internalDate, size: m.size, modseq: m.modseq, recent: view.recent.has(m.uid) };
+      const recent = view.recent.has(m.uid);
       try {
-        if (evaluate(key, { ...base, ...NO_CONTENT }, ctx)) out.push({ seq, uid: m.uid, modseq: m.modseq });
+        if (evaluate(key, message(seq, m, recent, NO_CONTENT), ctx)) out.push({ seq, uid: m.uid, modseq: m.modseq });
       } catch (err) {
         if (!(err instanceof NeedContent)) throw err;
-        pending.push({ m, base });
+        pending.push({ m, seq, recent });
       }
+    }
+    if (fields !== null) {
+      await searchHeaderValues(db, mailboxId, key, ctx, fields, pending, out);
+      continue;
     }
     // Header blocks are small: one query per HEADER_BATCH messages. Whole bodies (BODY/TEXT
     // keys) are read one at a time so memory stays bounded by one message.
     for (let j = 0; j < pending.length; j += HEADER_BATCH) {
       const slice = pending.slice(j, j + HEADER_BATCH);
       const heads = whole ? null : await headerBlocks(db, slice.map((p) => p.m.bodyHash));
-      for (const { m, base } of slice) {
+      for (const { m, seq, recent } of slice) {
         let content: SearchContent = EMPTY;
         if (heads) {
           const h = heads.get(m.bodyHash);
@@ -89,14 +124,180 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
           const loaded = await wholeMessage(db, m.bodyHash);
           if (loaded) content = contentOf(loaded);
         }
-        if (evaluate(key, { ...base, ...content } satisfies SearchMessage, ctx)) out.push({ seq: base.seq, uid: m.uid, modseq: m.modseq });
+        if (evaluate(key, message(seq, m, recent, content), ctx)) out.push({ seq, uid: m.uid, modseq: m.modseq });
       }
     }
   }
   return out.sort((a, b) => a.uid - b.uid);
 }
 
-type MessageMetaView = { seq: number; uid: number; flags: string[]; internalDate: number; size: number; modseq: number; recent: boolean };
+type Pending = { m: MessageSummary; seq: number; recent: boolean };
+
+const NO_FLAGS: string[] = [];
+
+/** Header keys joined by AND/OR/NOT only: every message needs its header values anyway. */
+function onlyHeaderKeys(key: SearchKey): boolean {
+  switch (key.kind) {
+    case "bcc":
+    case "cc":
+    case "from":
+    case "subject":
+    case "to":
+    case "header":
+      return true;
+    case "not":
+      return onlyHeaderKeys(key.key);
+    case "or":
+      return onlyHeaderKeys(key.a) && onlyHeaderKeys(key.b);
+    case "and":
+      return key.keys.length > 0 && key.keys.every(onlyHeaderKeys);
+    default:
+      return false;
+  }
+}
+
+/** One object per test, no spreads: a SEARCH touches every message of the mailbox. */
+function message(seq: number, m: MessageSummary, recent: boolean, c: SearchContent): SearchMessage {
+  return {
+    seq,
+    uid: m.uid,
+    flags: m.flags,
+    internalDate: m.internalDate,
+    size: m.size,
+    modseq: m.modseq,
+    recent,
+    header: c.header,
+    headerText: c.headerText,
+    bodyText: c.bodyText,
+    sentDate: c.sentDate,
+  };
+}
+
+/**
+ * Keys that read header fields by name only (FROM, TO, CC, BCC, SUBJECT, HEADER): the field
+ * names, lower-cased; null when the key also needs the whole header, the body or the Date.
+ */
+export function headerFieldsOnly(key: SearchKey): Set<string> | null {
+  const names = new Set<string>();
+  let ok = true;
+  const walk = (k: SearchKey): void => {
+    switch (k.kind) {
+      case "bcc":
+      case "cc":
+      case "from":
+      case "subject":
+      case "to":
+        names.add(k.kind);
+        return;
+      case "header":
+        names.add(k.field.toLowerCase());
+        return;
+      case "body":
+      case "text":
+      case "sentbefore":
+      case "senton":
+      case "sentsince":
+        ok = false;
+        return;
+      case "not":
+        return walk(k.key);
+      case "or":
+        walk(k.a);
+        return walk(k.b);
+      case "and":
+        for (const x of k.keys) walk(x);
+        return;
+      default:
+        return;
+    }
+  };
+  walk(key);
+  return ok ? names : null;
+}
+
+/**
+ * Decoded header values by message (messageKey: mailbox id and UID) and field name; never
+ * stale (see body-cache.ts). Repeated header searches (a client's SUBJECT/FROM box) then touch
+ * neither the bodies nor the parser. Keyed by one number: a Map lookup on a 64-character hash
+ * string cost more than the rest of the search. Bounded by messages; the oldest go first.
+ */
+export class HeaderValueCache {
+  readonly #map = new Map<number, Map<string, readonly string[]>>();
+  constructor(readonly maxMessages: number) {}
+
+  /** The cached fields of one message (a live map: do not keep it). */
+  of(key: number): ReadonlyMap<string, readonly string[]> | undefined {
+    return this.#map.get(key);
+  }
+
+  set(key: number, field: string, values: readonly string[]): void {
+    let m = this.#map.get(key);
+    if (!m) {
+      this.#map.set(key, (m = new Map()));
+      if (this.#map.size > this.maxMessages) this.#map.delete(this.#map.keys().next().value!);
+    }
+    m.set(field, values);
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+}
+
+/** 50k messages with a subject or two each (~250 bytes): some 12 MiB at most. */
+export const headerValueCache = perDatabase(() => new HeaderValueCache(50_000));
+
+async function searchHeaderValues(db: Db, mailboxId: number, key: SearchKey, ctx: SearchContext, fields: ReadonlySet<string>, pending: readonly Pending[], out: SearchMatch[]): Promise<void> {
+  const cache = headerValueCache(db);
+  const missing: Pending[] = [];
+  const test = (p: Pending, values: ReadonlyMap<string, readonly string[]>) => {
+    const content: SearchContent = { header: (name) => values.get(name.toLowerCase()) ?? [], headerText: EMPTY.headerText, bodyText: EMPTY.bodyText, sentDate: EMPTY.sentDate };
+    if (evaluate(key, message(p.seq, p.m, p.recent, content), ctx)) out.push({ seq: p.seq, uid: p.m.uid, modseq: p.m.modseq });
+  };
+  const complete = (values: ReadonlyMap<string, readonly string[]> | undefined): values is ReadonlyMap<string, readonly string[]> => {
+    if (!values) return false;
+    for (const f of fields) if (!values.has(f)) return false;
+    return true;
+  };
+  for (const p of pending) {
+    const values = cache.of(messageKey(mailboxId, p.m.uid));
+    if (complete(values)) test(p, values);
+    else missing.push(p);
+  }
+  for (let j = 0; j < missing.length; j += HEADER_BATCH) {
+    let slice = missing.slice(j, j + HEADER_BATCH);
+    if (slice.some((p) => p.m.bodyHash === "")) {
+      const hashes = await bodyHashes(db, mailboxId, slice.map((p) => p.m.uid));
+      // A message expunged meanwhile has no hash any more: it is left out, as it would have
+      // been had the expunge come first.
+      slice = slice.flatMap((p) => {
+        const h = p.m.bodyHash || hashes.get(p.m.uid);
+        return h ? [{ ...p, m: { ...p.m, bodyHash: h } }] : [];
+      });
+      if (slice.length === 0) continue;
+    }
+    const heads = await headerBlocks(db, slice.map((p) => p.m.bodyHash), false);
+    for (const p of slice) {
+      const h = heads.get(p.m.bodyHash);
+      const values = new Map<string, readonly string[]>();
+      if (h) {
+        const content = searchContent({ raw: () => h.raw, parsed: () => h.parsed });
+        for (const f of fields) {
+          // Kept case-folded: search-eval folds every value it compares (fold() is
+          // toLowerCase, which gives the same string again), so a warm search folds nothing new.
+          const v = content.header(f).map((x) => x.toLowerCase());
+          values.set(f, v);
+          cache.set(messageKey(mailboxId, p.m.uid), f, v);
+        }
+      }
+      test(p, values);
+    }
+  }
+}
 
 const HEADER_BATCH = 100;
 
@@ -118,11 +319,11 @@ async function wholeMessage(db: Db, hash: string): Promise<{ raw: Uint8Array; mi
  * The stored MIME JSON is not read whole: a header key needs the header's extent and, for
  * SENT* keys, the Date — both extracted in SQL.
  */
-async function headerBlocks(db: Db, hashes: readonly string[]): Promise<Map<string, { raw: Uint8Array; parsed: ParsedMessage }>> {
+async function headerBlocks(db: Db, hashes: readonly string[], dates = true): Promise<Map<string, { raw: Uint8Array; parsed: ParsedMessage }>> {
   const unique = [...new Set(hashes)];
   const res = await db.client.execute({
     sql:
-      "SELECT hash, json_extract(mime, '$.root.headerEnd') AS he, json_extract(mime, '$.envelope.date') AS ed, json_extract(mime, '$.date') AS d, " +
+      `SELECT hash, json_extract(mime, '$.root.headerEnd') AS he, ${dates ? "json_extract(mime, '$.envelope.date') AS ed, json_extract(mime, '$.date') AS d" : "NULL AS ed, NULL AS d"}, ` +
       `substr(content, 1, json_extract(mime, '$.root.headerEnd')) AS head FROM bodies WHERE hash IN (${unique.map(() => "?").join(",")})`,
     args: unique,
   });

@@ -14,7 +14,7 @@ export type ExpungeResult = { uids: number[]; highestModseq: number; changes: Ma
 export async function expunge(db: Db, mailboxId: number, uids?: readonly number[]): Promise<ExpungeResult> {
   if (uids !== undefined && uids.length === 0) return { uids: [], highestModseq: await highest(db, mailboxId), changes: [] };
   const f = uidFilter(uids ?? "all", "uids", "mailbox_messages.uid");
-  const where = { sql: `${f.sql} AND ${hasFlag("mailbox_messages.flags", "deleted")}`, args: { ...f.args, deleted: "\\Deleted" } };
+  const where = { sql: `${f.sql} AND ${hasFlag("mailbox_messages.flags", "deleted", "\\Deleted")}`, args: { ...f.args, deleted: "\\Deleted" } };
   const res = await db.writer.write([...expungeStatements(mailboxById(mailboxId), where), modseqOf(mailboxId)]);
   const expunged = res[1].rows.map((r) => Number(r.uid)).sort((a, b) => a - b);
   const highestModseq = Number(res[3].rows[0]?.highest_modseq ?? 0);

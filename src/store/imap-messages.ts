@@ -1,6 +1,7 @@
 // Message reads for a selected mailbox: the UID list a session builds its sequence-number
 // map from (RFC 9051 §2.3.1.2), and per-message FETCH metadata without the body bytes.
 
+import type { InValue } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import type { ParsedMessage } from "../protocol/mime/types.ts";
 import { hasFlag, uidFilter } from "./imap-sql.ts";
@@ -19,6 +20,8 @@ export type MessageSummary = {
 export type MessageMeta = MessageSummary & {
   /** The MIME structure parsed at delivery (ENVELOPE, BODYSTRUCTURE, part offsets), if asked for. */
   mime?: ParsedMessage;
+  /** With `head`: the top-level header block raw[0, root.bodyStart) and the root's header offsets. */
+  head?: { bytes: Uint8Array; headerStart: number; headerEnd: number; bodyStart: number };
 };
 
 type Row = Record<string, unknown>;
@@ -55,18 +58,126 @@ export async function listUids(db: Db, mailboxId: number): Promise<MessageSummar
   return out;
 }
 
-/** FETCH metadata for the listed UIDs that still exist, ascending; `mime` joins the body's parse. */
-export async function getMessages(db: Db, mailboxId: number, uids: readonly number[], opts: { mime?: boolean } = {}): Promise<MessageMeta[]> {
+/** A BLOB column value as bytes (a view, not a copy). */
+export function blobBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return typeof v === "string" ? new TextEncoder().encode(v) : new Uint8Array(0);
+}
+
+/**
+ * FETCH metadata for the listed UIDs that still exist, ascending; `mime` joins the body's
+ * parse; `head` joins the top-level header block cut in SQL (BODY[HEADER.FIELDS …] needs no
+ * more: neither the MIME JSON in JS nor one query per message).
+ */
+export async function getMessages(db: Db, mailboxId: number, uids: readonly number[], opts: { mime?: boolean; head?: boolean } = {}): Promise<MessageMeta[]> {
   if (uids.length === 0) return [];
   const f = uidFilter(uids, "uids", "m.uid");
+  const join = opts.mime || opts.head;
+  if (!join) return summaries(db, mailboxId, f);
   const res = await db.client.execute({
     sql:
-      `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, m.body_hash${opts.mime ? ", b.mime" : ""} ` +
-      `FROM mailbox_messages m${opts.mime ? " JOIN bodies b ON b.hash = m.body_hash" : ""} ` +
+      `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, m.body_hash${opts.mime ? ", b.mime" : ""}` +
+      `${opts.head ? ", json_extract(b.mime, '$.root.headerStart') AS hs, json_extract(b.mime, '$.root.headerEnd') AS he, json_extract(b.mime, '$.root.bodyStart') AS bs, substr(b.content, 1, json_extract(b.mime, '$.root.bodyStart')) AS head" : ""} ` +
+      `FROM mailbox_messages m${join ? " JOIN bodies b ON b.hash = m.body_hash" : ""} ` +
       `WHERE m.mailbox_id = :mbx${f.sql} ORDER BY m.uid`,
     args: { mbx: mailboxId, ...f.args },
   });
-  return res.rows.map((r) => (opts.mime ? { ...summary(r), mime: JSON.parse(String(r.mime)) as ParsedMessage } : summary(r)));
+  return res.rows.map((r) => {
+    const m: MessageMeta = summary(r);
+    if (opts.mime) m.mime = JSON.parse(String(r.mime)) as ParsedMessage;
+    if (opts.head) m.head = { bytes: blobBytes(r.head), headerStart: Number(r.hs ?? 0), headerEnd: Number(r.he ?? 0), bodyStart: Number(r.bs ?? 0) };
+    return m;
+  });
+}
+
+/** The UIDs in [from, to], ascending, read from the (mailbox_id, uid) index alone. */
+export async function uidsInRange(db: Db, mailboxId: number, from: number, to: number): Promise<number[]> {
+  const res = await db.client.execute({
+    sql: "SELECT group_concat(uid) AS u FROM (SELECT uid FROM mailbox_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid)",
+    args: [mailboxId, from, to],
+  });
+  const u = res.rows[0]?.u;
+  if (u === null || u === undefined || u === "") return [];
+  const out = String(u).split(",").map(Number);
+  for (let i = 1; i < out.length; i++) {
+    if (out[i - 1]! > out[i]!) return out.sort((a, b) => a - b);
+  }
+  return out;
+}
+
+/** Body hash of each listed UID that exists. */
+export async function bodyHashes(db: Db, mailboxId: number, uids: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (uids.length === 0) return out;
+  const res = await db.client.execute({
+    sql: "SELECT group_concat(uid || ' ' || body_hash, ' ') AS j FROM mailbox_messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))",
+    args: [mailboxId, JSON.stringify(uids)],
+  });
+  const j = res.rows[0]?.j;
+  if (j === null || j === undefined || j === "") return out;
+  const parts = String(j).split(" ");
+  for (let i = 0; i + 1 < parts.length; i += 2) out.set(Number(parts[i]), parts[i + 1]!);
+  return out;
+}
+
+export type HeadBlock = NonNullable<MessageMeta["head"]>;
+
+/** The top-level header blocks of some bodies, by hash (cut in SQL; no body bytes in JS). */
+export async function headBlocks(db: Db, hashes: readonly string[]): Promise<Map<string, HeadBlock>> {
+  const out = new Map<string, HeadBlock>();
+  const unique = [...new Set(hashes)];
+  if (unique.length === 0) return out;
+  const res = await db.client.execute({
+    sql:
+      "SELECT hash, json_extract(mime, '$.root.headerStart') AS hs, json_extract(mime, '$.root.headerEnd') AS he, json_extract(mime, '$.root.bodyStart') AS bs, " +
+      "substr(content, 1, json_extract(mime, '$.root.bodyStart')) AS head FROM bodies WHERE hash IN (SELECT value FROM json_each(?))",
+    args: [JSON.stringify(unique)],
+  });
+  for (const r of res.rows) out.set(String(r.hash), { bytes: blobBytes(r.head), headerStart: Number(r.hs ?? 0), headerEnd: Number(r.he ?? 0), bodyStart: Number(r.bs ?? 0) });
+  return out;
+}
+
+/** Metadata only: one concatenated JSON row rather than a driver row object per message. */
+async function summaries(db: Db, mailboxId: number, f: { sql: string; args: Record<string, InValue> }): Promise<MessageSummary[]> {
+  const res = await db.client.execute({
+    sql:
+      `SELECT group_concat(${SUMMARY_JSON}, ',') AS j FROM ` +
+      `(SELECT uid, flags, modseq, internal_date, size, body_hash FROM mailbox_messages m WHERE m.mailbox_id = :mbx${f.sql} ORDER BY m.uid)`,
+    args: { mbx: mailboxId, ...f.args },
+  });
+  return parseSummaries(res.rows[0]?.j);
+}
+
+/**
+ * One message as a JSON array, concatenated rather than built with json_array(…, json(flags),
+ * …): the flags column already holds a JSON array, so nothing is re-validated per row.
+ */
+const SUMMARY_JSON = "'[' || uid || ',' || flags || ',' || modseq || ',' || internal_date || ',' || size || ',\"' || body_hash || '\"]'";
+
+function parseSummaries(j: unknown): MessageSummary[] {
+  const rows = (j === null || j === undefined ? [] : JSON.parse(`[${String(j)}]`)) as [number, string[], number, number, number, string][];
+  const out = rows.map(([uid, flags, modseq, internalDate, size, bodyHash]) => ({ uid, flags, modseq, internalDate, size, bodyHash }));
+  // group_concat follows the ordered subquery in SQLite, but that is not a documented promise.
+  for (let i = 1; i < out.length; i++) {
+    if (out[i - 1]!.uid > out[i]!.uid) return out.sort((a, b) => a.uid - b.uid);
+  }
+  return out;
+}
+
+/**
+ * Metadata of the messages with UIDs in [from, to], ascending, as ONE JSON array aggregated
+ * in SQL and parsed once (a full-mailbox SEARCH: no driver row object per message).
+ */
+export async function summariesInRange(db: Db, mailboxId: number, from: number, to: number): Promise<MessageSummary[]> {
+  const res = await db.client.execute({
+    sql:
+      `SELECT group_concat(${SUMMARY_JSON}, ',') AS j ` +
+      "FROM (SELECT uid, flags, modseq, internal_date, size, body_hash FROM mailbox_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid)",
+    args: [mailboxId, from, to],
+  });
+  return parseSummaries(res.rows[0]?.j);
 }
 
 /**
@@ -76,11 +187,10 @@ export async function getMessages(db: Db, mailboxId: number, uids: readonly numb
  */
 export async function selectInfo(db: Db, mailboxId: number): Promise<{ ranges: [number, number][]; firstUnseenUid: number | null }> {
   const [all, unseen] = await Promise.all([
-    // The UIDs as runs (gaps and islands): a mailbox without expunges is one row.
+    // The UIDs as one string, cut into runs (gaps and islands) below: a third of the cost of
+    // a window function doing it in SQL, and no row object per run.
     db.client.execute({
-      sql:
-        "SELECT min(uid) AS a, max(uid) AS b FROM (SELECT uid, uid - row_number() OVER (ORDER BY uid) AS g " +
-        "FROM mailbox_messages WHERE mailbox_id = ?) GROUP BY g ORDER BY a",
+      sql: "SELECT group_concat(uid) AS u FROM (SELECT uid FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid)",
       args: [mailboxId],
     }),
     db.client.execute({
@@ -89,5 +199,34 @@ export async function selectInfo(db: Db, mailboxId: number): Promise<{ ranges: [
     }),
   ]);
   const first = unseen.rows[0]?.uid;
-  return { ranges: all.rows.map((r) => [Number(r.a), Number(r.b)] as [number, number]), firstUnseenUid: first === null || first === undefined ? null : Number(first) };
+  return { ranges: uidRuns(all.rows[0]?.u), firstUnseenUid: first === null || first === undefined ? null : Number(first) };
+}
+
+/** "1,2,3,7,8" → [[1,3],[7,8]]; the list is ascending (sorted first if it is not). */
+export function uidRuns(list: unknown): [number, number][] {
+  if (list === null || list === undefined || list === "") return [];
+  const text = String(list);
+  const uids: number[] = [];
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44) {
+      uids.push(n);
+      n = 0;
+    } else n = n * 10 + (c - 48);
+  }
+  uids.push(n);
+  for (let i = 1; i < uids.length; i++) {
+    if (uids[i - 1]! >= uids[i]!) {
+      uids.sort((a, b) => a - b);
+      break;
+    }
+  }
+  const runs: [number, number][] = [];
+  for (const u of uids) {
+    const r = runs[runs.length - 1];
+    if (r && u === r[1] + 1) r[1] = u;
+    else if (!r || u !== r[1]) runs.push([u, u]);
+  }
+  return runs;
 }

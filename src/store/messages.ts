@@ -6,8 +6,9 @@ import { and, asc, eq } from "drizzle-orm";
 import type { InStatement, ResultSet } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import type { WriteOp } from "../db/writer.ts";
-import { bodies, mailboxMessages, mailboxes } from "../db/schema/mod.ts";
+import { mailboxMessages, mailboxes } from "../db/schema/mod.ts";
 import { DEFAULT_MAILBOXES, normalizeMailboxName } from "./mailboxes.ts";
+import { blobBytes } from "./imap-messages.ts";
 import type { Mailbox } from "./mailboxes.ts";
 
 export type BodyInput = { bodyHash: string; raw: Uint8Array; mimeJson: string };
@@ -146,14 +147,21 @@ export async function listMessages(db: Db, mailboxId: number): Promise<StoredMes
 }
 
 export async function getBody(db: Db, hash: string): Promise<{ hash: string; size: number; content: Uint8Array; mime: string } | null> {
-  const rows = await db.orm
-    .select({ hash: bodies.hash, size: bodies.size, content: bodies.content, mime: bodies.mime })
-    .from(bodies)
-    .where(eq(bodies.hash, hash))
-    .limit(1);
-  const r = rows[0];
-  return r ? { ...r, content: new Uint8Array(r.content) } : null;
+  // The driver directly, not the ORM: its row mapping copied the content once more (a whole
+  // message per FETCH BODY[]); the blob comes back as an ArrayBuffer viewed without a copy.
+  const res = await db.client.execute({ sql: "SELECT hash, size, content, mime FROM bodies WHERE hash = ? LIMIT 1", args: [hash] });
+  const r = res.rows[0];
+  if (!r) return null;
+  return { hash: String(r.hash), size: Number(r.size), content: blobBytes(r.content), mime: String(r.mime) };
 }
+
+/** Only the raw message (FETCH BODY[] needs no MIME JSON). */
+export async function getContent(db: Db, hash: string): Promise<Uint8Array | null> {
+  const res = await db.client.execute({ sql: "SELECT content FROM bodies WHERE hash = ? LIMIT 1", args: [hash] });
+  const r = res.rows[0];
+  return r ? blobBytes(r.content) : null;
+}
+
 
 /** By exact name; "INBOX" in any case (RFC 3501 §5.1). */
 export async function findMailbox(db: Db, accountId: number, name: string): Promise<Mailbox | null> {

@@ -2,6 +2,7 @@
 // user's INBOX, run a fixed cycle of a mail client's commands with seeded choices, so both
 // servers see the same command stream. Bounded by a duration and a total op count.
 
+import { readFileSync } from "node:fs";
 import { ImapClient, ImapError, applyCounts, type Tagged } from "./imap-client.ts";
 import { BENCH_PASSWORD, SUBJECT_WORDS, appendMessage4k, rng, userName } from "./imap-corpus.ts";
 
@@ -26,7 +27,16 @@ export const CYCLE: readonly Op[] = [
   "FETCH headers", "FETCH body", "STORE +Seen", "SEARCH SUBJECT", "APPEND", "EXPUNGE",
 ];
 
-export type LoadParams = { port: number; clients: number; users: number; durationMs: number; maxOps: number; commandTimeoutMs: number };
+export type LoadParams = {
+  port: number;
+  clients: number;
+  users: number;
+  durationMs: number;
+  maxOps: number;
+  commandTimeoutMs: number;
+  /** PIDs of the server's processes: their CPU time over the timed run is reported. */
+  serverPids?: () => number[];
+};
 
 export type OpStats = { count: number; errors: number; latencies: number[]; firstError: string | null };
 
@@ -40,7 +50,24 @@ export type LoadResult = {
   failedClients: string[];
   /** LOGINs answered NO during setup (then retried): concurrent password checks can time out. */
   loginRetries: string[];
+  /** CPU time (user + system) of the server's processes during the timed run, ms; null if unknown. */
+  serverCpuMs: number | null;
 };
+
+/** utime + stime of the processes, in ms (/proc/PID/stat, 100 ticks per second). */
+export function cpuMsOf(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10;
+}
 
 const enc = new TextEncoder();
 
@@ -194,11 +221,14 @@ export async function runLoad(p: LoadParams): Promise<LoadResult> {
     }
   });
 
+  const pids = p.serverPids?.() ?? null;
+  const cpu0 = pids ? cpuMsOf(pids) : 0;
   startedAt = performance.now();
   stopAt = startedAt + p.durationMs;
   release();
   await Promise.all(loops);
   const elapsedMs = performance.now() - startedAt;
+  const serverCpuMs = pids ? cpuMsOf(p.serverPids!()) - cpu0 : null;
   for (const c of clients) {
     if (!c || c.closed) continue;
     await Promise.race([c.command("LOGOUT", { timeoutMs: 5000 }).catch(() => null), Bun.sleep(5000)]);
@@ -210,7 +240,7 @@ export async function runLoad(p: LoadParams): Promise<LoadResult> {
     total += ops[o].count;
     errors += ops[o].errors;
   }
-  return { elapsedMs, warmupMs, ops, total, errors, failedClients, loginRetries };
+  return { elapsedMs, warmupMs, ops, total, errors, failedClients, loginRetries, serverCpuMs };
 }
 
 export function percentile(sorted: readonly number[], q: number): number {

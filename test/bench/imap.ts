@@ -170,7 +170,7 @@ async function loadOurs(p: Params, dir: string, maxConn: number): Promise<LoadRe
   const s = await startOurImap(dir, { maxConnections: maxConn, cpuProfDir: p.cpuProf ?? undefined });
   let r: LoadResult;
   try {
-    r = await runLoad({ port: s.port, clients: p.clients, users: p.users, durationMs: p.durationMs, maxOps: p.maxOps, commandTimeoutMs: p.commandTimeoutMs });
+    r = await runLoad({ port: s.port, clients: p.clients, users: p.users, durationMs: p.durationMs, maxOps: p.maxOps, commandTimeoutMs: p.commandTimeoutMs, serverPids: () => [s.pid] });
   } finally {
     const st = await s.stop();
     const w = /writer stats commits=(\d+) ops=(\d+) maxGroup=(\d+)/.exec(st.output);
@@ -192,7 +192,7 @@ async function loadDovecot(p: Params, dir: string, version: string, maxConn: num
   const port = await freePort();
   const d = await startDovecot(dir, port, { version, maxConnections: maxConn });
   try {
-    return await runLoad({ port, clients: p.clients, users: p.users, durationMs: p.durationMs, maxOps: p.maxOps, commandTimeoutMs: p.commandTimeoutMs });
+    return await runLoad({ port, clients: p.clients, users: p.users, durationMs: p.durationMs, maxOps: p.maxOps, commandTimeoutMs: p.commandTimeoutMs, serverPids: () => d.pids() });
   } finally {
     const code = await d.stop();
     const errs = dovecotComplaints(d.log());
@@ -209,8 +209,11 @@ function printLoad(ours: LoadResult, dc: LoadResult | null): void {
     return { mean, p50: percentile(l, 0.5), p99: percentile(l, 0.99) };
   };
   const ms = (v: number) => (Number.isNaN(v) ? "-" : v < 10 ? fmt(v, 2) : fmt(v, 1));
-  out(`ours:    ${fmt(ours.total)} ops in ${fmt(ours.elapsedMs / 1000, 2)} s = ${fmt(rate(ours, ours.total))} ops/s (warm-up ${fmt(ours.warmupMs / 1000, 1)} s), ${ours.errors} errors`);
-  if (dc) out(`dovecot: ${fmt(dc.total)} ops in ${fmt(dc.elapsedMs / 1000, 2)} s = ${fmt(rate(dc, dc.total))} ops/s (warm-up ${fmt(dc.warmupMs / 1000, 1)} s), ${dc.errors} errors`);
+  // Server CPU per op: less sensitive than ops/s to whatever else runs on a shared machine.
+  const cpu = (r: LoadResult) =>
+    r.serverCpuMs === null ? "" : `; server CPU ${fmt(r.serverCpuMs / 1000, 1)} s = ${fmt(r.serverCpuMs / Math.max(1, r.total), 2)} ms/op (${fmt((100 * r.serverCpuMs) / r.elapsedMs)} % of one core)`;
+  out(`ours:    ${fmt(ours.total)} ops in ${fmt(ours.elapsedMs / 1000, 2)} s = ${fmt(rate(ours, ours.total))} ops/s (warm-up ${fmt(ours.warmupMs / 1000, 1)} s), ${ours.errors} errors${cpu(ours)}`);
+  if (dc) out(`dovecot: ${fmt(dc.total)} ops in ${fmt(dc.elapsedMs / 1000, 2)} s = ${fmt(rate(dc, dc.total))} ops/s (warm-up ${fmt(dc.warmupMs / 1000, 1)} s), ${dc.errors} errors${cpu(dc)}`);
   out(
     `${"op".padEnd(15)} ${"ours ops/s".padStart(11)} ${dc ? "dovecot ops/s".padStart(14) : ""} ${dc ? "ratio".padStart(7) : ""}   ` +
       `${"ours ms mean/p50/p99".padStart(22)}${dc ? `   ${"dovecot ms mean/p50/p99".padStart(24)}` : ""}`,

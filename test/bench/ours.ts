@@ -25,7 +25,7 @@ export type OurServer = {
   stop(): Promise<{ exitCode: number | null; writer: WriterStatsLine | null; output: string }>;
 };
 
-export async function startOurs(dir: string, opts: { concurrency: number; strace: boolean }): Promise<OurServer> {
+export async function startOurs(dir: string, opts: { concurrency: number; strace: boolean; config?: Record<string, unknown> }): Promise<OurServer> {
   const dataDir = join(dir, "data");
   {
     const db = await openDb({ url: `file:${join(dataDir, "hikyaku.db")}` });
@@ -42,6 +42,7 @@ export async function startOurs(dir: string, opts: { concurrency: number; strace
         listeners: [{ role: "mx", port: 0, tls: "none" }],
         limits: { maxConnectionsPerIp: Math.max(20, opts.concurrency * 2), maxConnections: Math.max(1000, opts.concurrency * 2) },
         log: { level: "info", format: "json" },
+        ...opts.config,
       },
       null,
       2,

@@ -11,8 +11,9 @@ import { findMailbox } from "../../src/store/messages.ts";
 import { ensurePostfix, startPostfix } from "./postfix.ts";
 import { startOurs, type FsyncCount, type WriterStatsLine } from "./ours.ts";
 import { fmt, freePort, run, waitForBanner, which } from "./proc.ts";
+import { costLine, dirs, pipelineSides } from "./smtp-pipeline.ts";
 
-type Params = { messages: number; concurrency: number; size: number; reconnect: boolean; strace: boolean; timeoutMs: number; repeat: number };
+type Params = { messages: number; concurrency: number; size: number; reconnect: boolean; strace: boolean; timeoutMs: number; repeat: number; pipeline: boolean };
 
 const USAGE = `usage: bun run bench smtp [--messages N] [--concurrency C] [--size BYTES] [--reconnect] [--no-strace] [--repeat R] [--timeout SECONDS]
   --messages N      messages to send to each server (default 2000)
@@ -21,10 +22,12 @@ const USAGE = `usage: bun run bench smtp [--messages N] [--concurrency C] [--siz
   --reconnect       a new connection per message (default: keep sessions open, smtp-source -d)
   --no-strace       do not count our server's fsyncs with strace
   --repeat R        run both sides R times, alternating, and print the median ratio (default 1)
-  --timeout SECONDS bound on each side's run (default 300)`;
+  --timeout SECONDS bound on each side's run (default 300)
+  --pipeline        instead of Postfix: ours with every trust handler off against ours with
+                    the default MX pipeline + a DNSBL + rspamd (Knot DNS and rspamd on loopback)`;
 
 function parse(args: string[]): Params | string {
-  const p: Params = { messages: 2000, concurrency: 10, size: 4096, reconnect: false, strace: true, timeoutMs: 300_000, repeat: 1 };
+  const p: Params = { messages: 2000, concurrency: 10, size: 4096, reconnect: false, strace: true, timeoutMs: 300_000, repeat: 1, pipeline: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const num = (min: number, max: number) => {
@@ -40,6 +43,7 @@ function parse(args: string[]): Params | string {
       else if (a === "--timeout") p.timeoutMs = num(1, 3600) * 1000;
       else if (a === "--reconnect") p.reconnect = true;
       else if (a === "--no-strace") p.strace = false;
+      else if (a === "--pipeline") p.pipeline = true;
       else if (a === "--help" || a === "-h") return USAGE;
       else return `unknown flag ${a}\n${USAGE}`;
     } catch (e) {
@@ -84,6 +88,7 @@ export async function main(args: string[]): Promise<number> {
       `(${p.reconnect ? "a new connection per message" : "sessions kept open (smtp-source -d)"}), no pipelining, loopback`,
   );
 
+  if (p.pipeline) return pipelineMain(p, out);
   const root = mkdtempSync(join(tmpdir(), "hikyaku-bench-smtp-"));
   // Postfix's daemons (user postfix, and virtual(8) as nobody) must traverse into it.
   chmodSync(root, 0o755);
@@ -132,8 +137,31 @@ export async function main(args: string[]): Promise<number> {
 type OursRun = { ms: number; stored: number; writer: WriterStatsLine | null; fsyncs: FsyncCount | null; exitNote: string | null };
 
 /** The clock runs from smtp-source's start to its exit (the last 250); each 250 is durable (DESIGN §4). */
-async function runOurs(p: Params, dir: string): Promise<OursRun> {
-  const ours = await startOurs(dir, { concurrency: p.concurrency, strace: p.strace });
+async function pipelineMain(p: Params, out: (s: string) => void): Promise<number> {
+  const sides = await pipelineSides();
+  out(`pipeline: ${sides.describe}; sender sender@client.bench.test passes SPF and DMARC (p=reject), 127.0.0.1 has a matching PTR and is not listed`);
+  const root = mkdtempSync(join(tmpdir(), "hikyaku-bench-pipeline-"));
+  try {
+    for (let i = 0; i < p.repeat; i++) {
+      const tag = p.repeat > 1 ? ` [${i + 1}/${p.repeat}]` : "";
+      const d = dirs(root, i);
+      const bare = await runOurs(p, d.bare, sides.bare);
+      out(`ours, no trust handlers${tag}: ${rate(p.messages, bare.ms)} (${bare.stored} stored)`);
+      const full = await runOurs(p, d.full, sides.full);
+      out(`ours, MX pipeline + DNSBL + rspamd${tag}: ${rate(p.messages, full.ms)} (${full.stored} stored)`);
+      out(costLine(p.messages, bare.ms, full.ms) + tag);
+      for (const line of await handlerTimes(join(d.full, "data", "hikyaku.db"))) out(`  ${line}`);
+      if (bare.stored !== p.messages || full.stored !== p.messages) out("WARNING: not every message was stored");
+    }
+    return 0;
+  } finally {
+    await sides.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function runOurs(p: Params, dir: string, config?: Record<string, unknown>): Promise<OursRun> {
+  const ours = await startOurs(dir, { concurrency: p.concurrency, strace: p.strace && !config, config });
   let ms = 0;
   let fsyncs: FsyncCount | null = null;
   let stopped: Awaited<ReturnType<typeof ours.stop>>;
@@ -176,6 +204,22 @@ async function runPostfix(p: Params, dir: string): Promise<{ ms: number; acceptM
     return { ms, acceptMs };
   } finally {
     await pf.stop();
+  }
+}
+
+/** Mean and 95th-percentile run time per handler, from the stored trace of the run. */
+async function handlerTimes(path: string): Promise<string[]> {
+  const db = await openDb({ url: `file:${path}` });
+  try {
+    const r = await db.client.execute("SELECT event, handler, duration_ms AS d FROM traces WHERE handler NOT LIKE '<%' ORDER BY event, handler, duration_ms");
+    const by = new Map<string, number[]>();
+    for (const row of r.rows) {
+      const k = `${row.event} ${row.handler}`;
+      by.set(k, [...(by.get(k) ?? []), Number(row.d)]);
+    }
+    return [...by].map(([k, ds]) => `${k.padEnd(36)} mean ${fmt(ds.reduce((a, b) => a + b, 0) / ds.length, 2)} ms, p95 ${fmt(ds[Math.floor(ds.length * 0.95)] ?? 0, 2)} ms (${ds.length} runs)`);
+  } finally {
+    await db.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // raw message through the offsets stored at delivery, slicing it (no copies for plain ranges),
 // partial fetches and the section key the FETCH response echoes.
 
-import { headerFields } from "../mime/header.ts";
+import { fieldRanges } from "./header-ranges.ts";
 import type { MimePart, ParsedMessage } from "../mime/types.ts";
 import type { FetchSection } from "./types.ts";
 import { quote, isAstringAtom } from "./serialize.ts";
@@ -86,8 +86,9 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
 function headerSubset(raw: Uint8Array, part: MimePart, names: readonly string[], not: boolean): Uint8Array {
   const wanted = new Set(names.map((n) => n.toLowerCase()));
   const chunks: Uint8Array[] = [];
-  for (const f of headerFields(raw, part)) {
-    if (wanted.has(f.name.toLowerCase()) !== not) chunks.push(raw.subarray(f.start, f.end));
+  // Names and ranges only: the values are returned as raw lines, never decoded.
+  for (const f of fieldRanges(raw, part)) {
+    if (wanted.has(f.name) !== not) chunks.push(raw.subarray(f.start, f.end));
   }
   chunks.push(raw.subarray(part.headerEnd, part.bodyStart));
   return concat(chunks);

@@ -6,6 +6,7 @@ import { headerFields } from "../mime/header.ts";
 import type { MimePart, ParsedMessage } from "../mime/types.ts";
 import { decodeCharset, decodeWords } from "../mime/words.ts";
 import { decodeTransfer } from "./transfer-decode.ts";
+import { fieldRanges, fieldValue } from "./header-ranges.ts";
 
 export type SearchContent = {
   /** Unfolded values of every top-level field named `name` (any case), encoded words decoded. */
@@ -45,6 +46,9 @@ export function searchContent(source: SearchSource): SearchContent {
   const fields = lazy(() =>
     headerFields(raw(), parsed().root).map((f) => ({ name: f.name.toLowerCase(), label: f.name, value: decodeWords(f.value) })),
   );
+  // header(name) decodes only the fields it returns (a SUBJECT search over a mailbox must not
+  // decode every Received and DKIM-Signature line); headerText() needs them all.
+  const ranges = lazy(() => fieldRanges(raw(), parsed().root));
   const headerText = lazy(() => fields().map((f) => `${f.label}: ${f.value}\n`).join(""));
   const bodyText = lazy(() => {
     const out: string[] = [];
@@ -55,9 +59,10 @@ export function searchContent(source: SearchSource): SearchContent {
   return {
     header: (name) => {
       const n = name.toLowerCase();
-      return fields()
-        .filter((f) => f.name === n)
-        .map((f) => f.value);
+      const out: string[] = [];
+      const bytes = raw();
+      for (const f of ranges()) if (f.name === n) out.push(decodeWords(fieldValue(bytes, f)));
+      return out;
     },
     headerText,
     bodyText,

@@ -248,9 +248,12 @@ export class ImapWriter {
 }
 
 /** Concatenates chunks into one buffer (small responses, tests). */
-export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
+export function joinChunks(chunks: readonly Uint8Array[], total = -1): Uint8Array {
+  let n = total;
+  if (n < 0) {
+    n = 0;
+    for (const c of chunks) n += c.length;
+  }
   const out = new Uint8Array(n);
   let p = 0;
   for (const c of chunks) {
