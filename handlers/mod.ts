@@ -4,10 +4,11 @@
 //   smtp.connect  rate-limit
 //   smtp.mail     rate-limit, helo-check, fcrdns, spf
 //   smtp.rcpt     rate-limit, dnsbl, greylist (stage "rcpt")
-//   smtp.data     message-auth, auth-results, dmarc-policy, clamav, rspamd, spamassassin, uribl, greylist (stage "data")
+//   smtp.data     message-auth, auth-results, dmarc-policy, arc-seal, clamav, rspamd, spamassassin, uribl, greylist (stage "data")
 
 import type { AnyHandler } from "../src/events/handler.ts";
 import type { Config } from "../src/config/schema.ts";
+import { arcSeal } from "./arc-seal.ts";
 import { authPassword } from "./auth-password.ts";
 import { authResults } from "./auth-results.ts";
 import { authScram } from "./auth-scram.ts";
@@ -43,6 +44,7 @@ export const TRUST_HANDLERS: readonly { key: string; factory: TrustFactory; on: 
   { key: "messageAuth", factory: messageAuth, on: true },
   { key: "authResults", factory: authResults, on: true },
   { key: "dmarcPolicy", factory: dmarcPolicy, on: true },
+  { key: "arcSeal", factory: arcSeal, on: false },
   { key: "clamav", factory: clamav, on: false },
   { key: "rspamd", factory: rspamd, on: false },
   { key: "spamassassin", factory: spamassassin, on: false },

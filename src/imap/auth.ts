@@ -36,7 +36,10 @@ export async function verifyPassword(s: ImapSession, mechanism: string, username
 export async function loggedIn(s: ImapSession, conn: ConnectionPort, tag: string, mechanism: string, address: string): Promise<void> {
   const v = await s.deps.bus.policy("imap.login", { session: sessionInfo(s), mechanism, username: address }, scope(s));
   if (v.kind === "reject" || v.kind === "tempfail" || v.kind === "disconnect") {
-    await s.tagged(tag, "NO", `[${v.kind === "tempfail" ? "UNAVAILABLE" : "AUTHORIZATIONFAILED"}] ${v.reply.text}`);
+    // A policy refusing with 5.7.8 (RFC 4954: credentials invalid), e.g. a lockout of an IP
+    // under attack, answers exactly like a wrong password, so a guesser learns nothing.
+    if (v.reply.enhanced === "5.7.8") await s.tagged(tag, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+    else await s.tagged(tag, "NO", `[${v.kind === "tempfail" ? "UNAVAILABLE" : "AUTHORIZATIONFAILED"}] ${v.reply.text}`);
     if (v.kind === "disconnect") s.state = "logout";
     return;
   }
@@ -49,8 +52,11 @@ export async function loggedIn(s: ImapSession, conn: ConnectionPort, tag: string
 }
 
 /** A failed attempt: growing delay, then NO; past the limit, BYE (DESIGN §5, RFC 9051 §6.2.3). */
-export async function failed(s: ImapSession, conn: ConnectionPort, tag: string): Promise<void> {
+export async function failed(s: ImapSession, conn: ConnectionPort, tag: string, mechanism = "", username = ""): Promise<void> {
   s.authFailures++;
+  // Counted before the answer (like SMTP and POP3), so a client cannot retry faster than
+  // a cross-connection limit (trust.rateLimit) sees its failures.
+  await s.deps.bus.notify("auth.failed", { session: sessionInfo(s), mechanism, username }, s.log);
   await new Promise((r) => setTimeout(r, conn.authLimits.delayMs * 2 ** (s.authFailures - 1)));
   await s.tagged(tag, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
   if (s.authFailures >= conn.authLimits.maxFailures) {

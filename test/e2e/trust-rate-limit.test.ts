@@ -1,6 +1,6 @@
 // Rate limits on a real server: connections, messages and recipients per client IP and per
 // authenticated user, trusted networks exempt, counters kept across a restart, and AUTH
-// failures (SMTP and POP3, across connections) locking out an IP and, when enabled, a user.
+// failures (SMTP, POP3 and IMAP, across connections) locking out an IP and, when enabled, a user.
 // Time comes from an injected clock; clients connect from 127.0.0.x source addresses.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -186,6 +186,22 @@ describe("AUTH failures", () => {
     c.close();
   });
 
+  test("IMAP failures count too", async () => {
+    clock.now = T0 + 45 * HOUR;
+    for (let i = 0; i < 3; i++) {
+      const m = await Pop3Line.connect("127.0.0.45", srv.port("imap"), "* OK");
+      expect(await m.cmd(`a${i} LOGIN bob@example.test wrong`)).toBe(`a${i} NO [AUTHENTICATIONFAILED] Authentication failed`);
+      m.close();
+    }
+    // Locked out: even the right password gets exactly the wrong-password answer.
+    const m = await Pop3Line.connect("127.0.0.45", srv.port("imap"), "* OK");
+    expect(await m.cmd("b LOGIN bob@example.test bob-pw")).toBe("b NO [AUTHENTICATIONFAILED] Authentication failed");
+    m.close();
+    const { c, greeting } = await smtpFrom("127.0.0.45", srv.port("submission"));
+    expect(greeting).toStartWith("421 4.7.0 Too many authentication failures");
+    c.close();
+  });
+
   test("per-user lockout (opt-in): failures from several IPs refuse the right password everywhere", async () => {
     clock.now = T0 + 50 * HOUR;
     for (const ip of ["127.0.0.51", "127.0.0.52"]) {
@@ -199,7 +215,8 @@ describe("AUTH failures", () => {
     s.close();
     const p = await Pop3Line.connect("127.0.0.53", srv.port("pop3"));
     expect(await p.cmd("USER alice@example.test")).toStartWith("+OK");
-    expect(await p.cmd("PASS alice-pw")).toStartWith("-ERR");
+    // The same answer as a wrong password: a guesser cannot tell the password was right.
+    expect(await p.cmd("PASS alice-pw")).toBe("-ERR [AUTH] Authentication failed");
     p.close();
     // The lockout ends with the window.
     clock.now += 2 * HOUR;
@@ -228,9 +245,10 @@ class Pop3Line {
     sock.on("close", () => this.#wake?.());
     sock.on("error", () => {});
   }
-  static async connect(ip: string, port: number): Promise<Pop3Line> {
+  /** `greeting`: "+OK" for POP3, "* OK" for IMAP (both answer these tests in single lines). */
+  static async connect(ip: string, port: number, greeting = "+OK"): Promise<Pop3Line> {
     const p = new Pop3Line(await socketFrom(ip, port));
-    expect(await p.line()).toStartWith("+OK");
+    expect(await p.line()).toStartWith(greeting);
     return p;
   }
   async line(): Promise<string> {

@@ -20,6 +20,8 @@ export const authenticate: Executor<{ name: "AUTHENTICATE"; mechanism: string; i
   }
   let step: SaslStep = server.start(initial);
   let username: string | null = null;
+  // The name the client tried, for auth.failed (the authenticated address is `username`).
+  let authcid = "";
   let finalData: Uint8Array | null = null;
   for (;;) {
     switch (step.type) {
@@ -41,19 +43,21 @@ export const authenticate: Executor<{ name: "AUTHENTICATE"; mechanism: string; i
         const data = decodeBase64Strict(line);
         if (!data) return s.tagged(tag, "BAD", "Invalid base64 in response");
         if (step.type === "success") {
-          if (data.length !== 0) return failed(s, conn, tag);
+          if (data.length !== 0) return failed(s, conn, tag, server.mechanism, authcid);
           return loggedIn(s, conn, tag, server.mechanism, username!);
         }
         step = server.respond(data);
         break;
       }
       case "verify-password": {
+        authcid = step.authcid;
         const address = await verifyPassword(s, server.mechanism, step.authcid, step.password);
         username = address;
         step = server.passwordResult(address !== null);
         break;
       }
       case "need-scram": {
+        authcid = step.authcid;
         const creds = await s.deps.bus.provide("auth.scram", { session: sessionInfo(s), username: step.authcid }, scope(s));
         if (creds) username = creds.address;
         step = server.scramCredentials(creds);
@@ -62,7 +66,7 @@ export const authenticate: Executor<{ name: "AUTHENTICATE"; mechanism: string; i
       case "failure":
         if (step.reason === "aborted") return s.tagged(tag, "BAD", "Authentication cancelled");
         if (step.reason === "malformed") return s.tagged(tag, "BAD", "Malformed authentication data");
-        return failed(s, conn, tag);
+        return failed(s, conn, tag, server.mechanism, authcid);
     }
   }
 };

@@ -128,6 +128,9 @@ function emitLogin(s: Pop3State, out: Out, mechanism: string, address: string): 
 export function loginVerdict(s: Pop3State, out: Out, v: Verdict, address: string): void {
   switch (v.kind) {
     case "reject":
+      // A policy refusing with 5.7.8 (credentials invalid, e.g. a lockout) answers exactly
+      // like a wrong password, so a guesser cannot tell a right password was refused.
+      if (v.reply.enhanced === "5.7.8") return reply(out, err("Authentication failed", "AUTH"));
       // RFC 3206 §4: SYS/PERM — retrying the same credentials will not help.
       return reply(out, err(v.reply.text, "SYS/PERM"));
     case "tempfail":
