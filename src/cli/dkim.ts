@@ -8,7 +8,7 @@ import { addDkimKeys, deleteDkimKey, DkimKeyError, getDkimKey, listDkimKeys, req
 import type { DkimKey } from "../store/dkim.ts";
 import { isLocalDomain } from "../store/domains.ts";
 import { flagBool, flagString } from "./args.ts";
-import type { Noun } from "./command.ts";
+import type { Ctx, Noun } from "./command.ts";
 import { CliError, err, formatTime, out, printJson, printTable } from "./io.ts";
 
 /** Default selector base: `hk` + UTC year and month, so a rotation each month gets a new name. */
@@ -54,6 +54,14 @@ function keyError<T>(p: Promise<T>): Promise<T> {
   return p.catch((e: unknown) => {
     throw e instanceof DkimKeyError ? new CliError(e.message) : e;
   });
+}
+
+/** The key named by `<domain> <selector>`, or a CLI error. */
+async function namedKey(ctx: Ctx, [domain, selector]: string[]) {
+  const db = await ctx.db();
+  const k = await getDkimKey(db, domain!, selector!);
+  if (k === null) throw new CliError(`no DKIM key ${selector} for ${domain}`);
+  return { db, k };
 }
 
 export const dkim: Noun = {
@@ -137,10 +145,7 @@ export const dkim: Noun = {
       min: 2,
       max: 2,
       async run(ctx, args) {
-        const [domain, selector] = args.positionals;
-        const db = await ctx.db();
-        const k = await getDkimKey(db, domain, selector);
-        if (k === null) throw new CliError(`no DKIM key ${selector} for ${domain}`);
+        const { db, k } = await namedKey(ctx, args.positionals);
         if (k.retiredAt !== null) return out(`${k.selector} for ${k.domain} was already retired at ${formatTime(k.retiredAt)}`);
         await retireDkimKey(db, k.domain, k.selector);
         out(`retired ${k.selector} for ${k.domain}; keep ${dkimTxtRecord(k).name} published a few days so mail already sent still verifies`);
@@ -153,10 +158,7 @@ export const dkim: Noun = {
       min: 2,
       max: 2,
       async run(ctx, args) {
-        const [domain, selector] = args.positionals;
-        const db = await ctx.db();
-        const k = await getDkimKey(db, domain, selector);
-        if (k === null) throw new CliError(`no DKIM key ${selector} for ${domain}`);
+        const { db, k } = await namedKey(ctx, args.positionals);
         // Deleting a signing key would leave mail signed minutes ago unverifiable: retire first.
         if (k.retiredAt === null) throw new CliError(`${k.selector} for ${k.domain} is active; retire it first (hikyaku dkim retire ${k.domain} ${k.selector})`);
         await deleteDkimKey(db, k.domain, k.selector);

@@ -19,20 +19,18 @@ export class Semaphore {
   async acquire(): Promise<() => void> {
     if (this.#free > 0) this.#free--;
     else await new Promise<void>((r) => this.#waiters.push(r));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.#waiters.shift();
-      if (next) next();
-      else this.#free++;
-    };
+    return this.#releaser();
   }
 
   /** A slot now, or null when all are taken (never waits). */
   tryAcquire(): (() => void) | null {
     if (this.#free === 0) return null;
     this.#free--;
+    return this.#releaser();
+  }
+
+  /** Gives the slot to the next waiter, or back to the pool; a second call does nothing. */
+  #releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;

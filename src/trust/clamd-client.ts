@@ -5,9 +5,9 @@
 // clamd closes the connection once a stream passes its StreamMaxLength. Framing and reply
 // parsing are pure; `clamdInstream` is the socket exchange.
 
-import * as net from "node:net";
+import { scannerExchange, type ScannerTarget } from "./scanner-socket.ts";
 
-export type ClamdTarget = { readonly host: string; readonly port: number } | { readonly socket: string };
+export type ClamdTarget = ScannerTarget;
 
 export const INSTREAM_COMMAND = "zINSTREAM\0";
 
@@ -51,21 +51,8 @@ export function parseClamdReply(raw: string): ClamdVerdict {
  * answers early (size limit) and closes, the answer wins over the broken pipe.
  */
 export function clamdInstream(target: ClamdTarget, message: Uint8Array, signal: AbortSignal, chunkSize = 64 * 1024, maxReplyBytes = 4096): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const sock = "socket" in target ? net.connect({ path: target.socket }) : net.connect({ host: target.host, port: target.port });
+  return scannerExchange(target, signal, (sock, finish, settled) => {
     let reply = "";
-    let settled = false;
-    const finish = (err: unknown, text?: string) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener("abort", onAbort);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(text!);
-    };
-    const onAbort = () => finish(signal.reason ?? new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
     sock.setEncoding("latin1");
     sock.on("data", (d: string) => {
       reply += d;
@@ -77,7 +64,7 @@ export function clamdInstream(target: ClamdTarget, message: Uint8Array, signal: 
     sock.on("connect", async () => {
       sock.write(INSTREAM_COMMAND);
       for (const frame of instreamFrames(message, chunkSize)) {
-        if (settled || sock.destroyed) return;
+        if (settled() || sock.destroyed) return;
         if (!sock.write(frame)) {
           await new Promise<void>((r) => {
             const done = () => {

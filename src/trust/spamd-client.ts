@@ -7,10 +7,10 @@
 // A non-zero code in the status line is an error (sysexits.h numbers, e.g. 76 EX_PROTOCOL).
 // Request building and response parsing are pure; `spamdCheck` is the socket exchange.
 
-import * as net from "node:net";
+import { scannerExchange, type ScannerTarget } from "./scanner-socket.ts";
 import { cleanSymbol, type SpamResult } from "./spam-action.ts";
 
-export type SpamdTarget = { readonly host: string; readonly port: number } | { readonly socket: string };
+export type SpamdTarget = ScannerTarget;
 
 /** The request head for one message (spamc sends the User only when it knows one). */
 export function spamdRequestHead(command: "SYMBOLS" | "CHECK" | "REPORT", length: number, user?: string): string {
@@ -65,22 +65,9 @@ export function spamdResult(r: SpamdResponse, rejectScore: number | null): SpamR
  * answer until spamd closes — at most `maxReplyBytes`. `signal` aborts the socket.
  */
 export function spamdExchange(target: SpamdTarget, message: Uint8Array, signal: AbortSignal, user?: string, maxReplyBytes = 256 * 1024): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const sock = "socket" in target ? net.connect({ path: target.socket }) : net.connect({ host: target.host, port: target.port });
+  return scannerExchange(target, signal, (sock, finish) => {
     const parts: Buffer[] = [];
     let total = 0;
-    let settled = false;
-    const finish = (err: unknown, text?: string) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener("abort", onAbort);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(text!);
-    };
-    const onAbort = () => finish(signal.reason ?? new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
     sock.on("error", (e) => finish(e));
     sock.on("connect", () => {
       sock.write(spamdRequestHead("SYMBOLS", message.length, user));

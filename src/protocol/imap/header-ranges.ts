@@ -3,8 +3,9 @@
 // value (src/protocol/mime/header.ts does that for all of them). The same lines are fields as
 // there: same cap, same continuation and field-name rules.
 
-import { COLON, CR, HT, LF, SP, decodeText, indexOfByte, trimWsp } from "../mime/bytes.ts";
+import { COLON, HT, LF, SP, decodeText, indexOfByte } from "../mime/bytes.ts";
 import { DEFAULT_MIME_LIMITS } from "../mime/limits.ts";
+import { isFieldName, unfold } from "../mime/header.ts";
 import type { MimePart } from "../mime/types.ts";
 
 /** raw[start, end) are the field's lines (line ends included); its value starts at valueStart. */
@@ -65,29 +66,9 @@ export function fieldRanges(raw: Uint8Array, part: Pick<MimePart, "headerStart" 
 
 /** The unfolded value of a field, exactly as headerFields() gives it (RFC 5322 §2.2.3). */
 export function fieldValue(raw: Uint8Array, f: FieldRange): string {
-  const s = decodeText(raw.subarray(f.valueStart, f.end));
-  if (s.indexOf("\n") === -1 && s.indexOf("\r") === -1) return trimWsp(s);
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === LF || c === CR) {
-      out += s.slice(from, i);
-      from = i + 1;
-    }
-  }
-  return trimWsp(out + s.slice(from));
+  return unfold(decodeText(raw.subarray(f.valueStart, f.end)));
 }
 
-/** RFC 5322 §3.6.8: field-name = 1*ftext, printable US-ASCII except ":". */
-function isFieldName(raw: Uint8Array, start: number, end: number): boolean {
-  if (end <= start) return false;
-  for (let i = start; i < end; i++) {
-    const c = raw[i]!;
-    if (c < 33 || c > 126 || c === COLON) return false;
-  }
-  return true;
-}
 
 function lowerAscii(raw: Uint8Array, start: number, end: number): string {
   let s = "";

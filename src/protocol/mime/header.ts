@@ -52,7 +52,7 @@ export function scanFields(raw: Uint8Array, start: number, end: number, maxBytes
 }
 
 /** RFC 5322 §3.6.8: field-name = 1*ftext, printable US-ASCII except ":". */
-function isFieldName(raw: Uint8Array, start: number, end: number): boolean {
+export function isFieldName(raw: Uint8Array, start: number, end: number): boolean {
   if (end <= start) return false;
   for (let i = start; i < end; i++) {
     const c = raw[i]!;
@@ -68,7 +68,7 @@ function finish(raw: Uint8Array, open: Open): HeaderField {
 }
 
 /** RFC 5322 §2.2.3: unfolding removes each CRLF that precedes WSP; then surrounding WSP goes. */
-function unfold(s: string): string {
+export function unfold(s: string): string {
   if (s.indexOf("\n") === -1 && s.indexOf("\r") === -1) return trimWsp(s);
   let out = "";
   let from = 0;
