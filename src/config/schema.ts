@@ -187,6 +187,8 @@ export const Config = v.object({
       servers: v.optional(v.array(v.string()), []),
       timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 5000),
       tries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 2),
+      /** Positive answers cached for their TTL (at most an hour); 0 = no cache. */
+      cacheEntries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 10_000),
     }),
     {},
   ),

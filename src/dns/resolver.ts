@@ -6,6 +6,7 @@
 
 import { promises as nodeDns } from "node:dns";
 import { isIPv4, isIPv6 } from "node:net";
+import { AnswerCache } from "./cache.ts";
 import { exchange, parseServer, type Server } from "./transport.ts";
 import { RCODE, RRTYPE, WireError, type Answer, type RData, type RrTypeName } from "./wire.ts";
 
@@ -51,7 +52,17 @@ export type DnsResolver = {
   resolve(name: string, rrtype: string): Promise<any>;
 };
 
-export type ResolverOptions = { servers: readonly string[]; timeoutMs: number; tries: number };
+export type ResolverOptions = {
+  servers: readonly string[];
+  timeoutMs: number;
+  tries: number;
+  /** Positive answers kept (src/dns/cache.ts); 0 switches the cache off. Default 10,000. */
+  cacheEntries?: number;
+  /** Clock for the cache (tests). */
+  now?: () => number;
+};
+
+const DEFAULT_CACHE_ENTRIES = 10_000;
 
 /** CNAME hops followed per lookup, across re-queries (RFC 1034 §3.6.2 chains must end). */
 const MAX_CNAME_HOPS = 8;
@@ -59,9 +70,17 @@ const MAX_CNAME_HOPS = 8;
 export function createResolver(opts: ResolverOptions): DnsResolver {
   const servers: Server[] = (opts.servers.length ? opts.servers : systemServers()).map(parseServer);
   const tries = Math.max(1, opts.tries);
+  const cache = new AnswerCache<RData[]>(opts.cacheEntries ?? DEFAULT_CACHE_ENTRIES, opts.now);
 
-  async function query(name: string, type: RrTypeName): Promise<RData[]> {
-    let current = name.replace(/\.$/, "");
+  function query(name: string, type: RrTypeName): Promise<RData[]> {
+    const bare = name.replace(/\.$/, "");
+    return cache.get(`${type} ${bare.toLowerCase()}`, () => lookup(name, bare, type));
+  }
+
+  /** One lookup on the wire, following CNAMEs; the TTL is the smallest of the answers used. */
+  async function lookup(name: string, start: string, type: RrTypeName): Promise<{ value: RData[]; ttl: number }> {
+    let current = start;
+    let ttl = Infinity;
     for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
       let res;
       try {
@@ -78,8 +97,9 @@ export function createResolver(opts: ResolverOptions): DnsResolver {
       // RFC 6604 §3: after a CNAME the RCODE describes the last name of the chain.
       if (rcode === RCODE.NXDOMAIN) throw new DnsError("NXDOMAIN", name, type);
       if (rcode !== RCODE.NOERROR) throw new DnsError("OTHER", name, type, `rcode ${rcode}`);
+      for (const a of answers) ttl = Math.min(ttl, a.ttl);
       const chased = followChain(answers, current, type);
-      if (chased.records.length > 0) return chased.records;
+      if (chased.records.length > 0) return { value: chased.records, ttl: Number.isFinite(ttl) ? ttl : 0 };
       // A server that is authoritative only for the first zone stops at an out-of-zone CNAME.
       if (chased.end === current) throw new DnsError("NODATA", name, type);
       current = chased.end;

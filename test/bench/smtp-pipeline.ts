@@ -16,14 +16,15 @@ export type PipelineSides = { bare: Record<string, unknown>; full: Record<string
 export async function pipelineSides(): Promise<PipelineSides> {
   const dns = await startDnsServer({
     zones: {
+      // TTLs as real zones publish them (the resolver caches positive answers for their TTL).
       "bench.test": [
-        { name: "client", type: "A", value: "127.0.0.1" },
-        { name: "client", type: "TXT", value: "v=spf1 ip4:127.0.0.1 -all" },
-        { name: "_dmarc.client", type: "TXT", value: "v=DMARC1; p=reject" },
-        { name: "_dmarc", type: "TXT", value: "v=DMARC1; p=none" },
+        { name: "client", type: "A", value: "127.0.0.1", ttl: 300 },
+        { name: "client", type: "TXT", value: "v=spf1 ip4:127.0.0.1 -all", ttl: 300 },
+        { name: "_dmarc.client", type: "TXT", value: "v=DMARC1; p=reject", ttl: 300 },
+        { name: "_dmarc", type: "TXT", value: "v=DMARC1; p=none", ttl: 300 },
       ],
-      "0.0.127.in-addr.arpa": [{ name: "1", type: "PTR", value: "client.bench.test." }],
-      "zen.bench": [{ name: "2.0.0.127", type: "A", value: "127.0.0.2" }],
+      "0.0.127.in-addr.arpa": [{ name: "1", type: "PTR", value: "client.bench.test.", ttl: 300 }],
+      "zen.bench": [{ name: "2.0.0.127", type: "A", value: "127.0.0.2", ttl: 300 }],
     },
   });
   const rspamd = await startRspamd();

@@ -153,11 +153,37 @@ describe.skipIf(knot.skip)("createResolver against Knot DNS", () => {
   test("update() replaces the records the server answers with", async () => {
     const tmp = await startDnsServer({ zones: { "up.test": [{ name: "@", type: "A", value: "127.0.0.1" }] } });
     try {
-      const u = createResolver({ servers: [tmp.address], timeoutMs: 2000, tries: 1 });
+      const u = createResolver({ servers: [tmp.address], timeoutMs: 2000, tries: 1, cacheEntries: 0 });
       expect(await u.a("up.test")).toEqual(["127.0.0.1"]);
       await tmp.update({ "up.test": [{ name: "@", type: "A", value: "127.0.0.2" }], "new.test": [{ name: "@", type: "A", value: "127.0.0.8" }] });
       expect(await u.a("up.test")).toEqual(["127.0.0.2"]);
       expect(await u.a("new.test")).toEqual(["127.0.0.8"]);
+    } finally {
+      await tmp.stop();
+    }
+  });
+
+  test("answers are cached for their TTL; errors are not", async () => {
+    const tmp = await startDnsServer({ zones: { "ttl.test": [{ name: "@", type: "A", value: "127.0.0.1", ttl: 300 }, { name: "short", type: "A", value: "127.0.0.1", ttl: 0 }] } });
+    try {
+      const clock = { now: 1_000_000 };
+      const u = createResolver({ servers: [tmp.address], timeoutMs: 2000, tries: 1, now: () => clock.now });
+      expect(await u.a("ttl.test")).toEqual(["127.0.0.1"]);
+      expect(await codeOf(u.a("later.ttl.test"))).toBe("NXDOMAIN");
+      expect(await u.a("short.ttl.test")).toEqual(["127.0.0.1"]);
+      await tmp.update({
+        "ttl.test": [
+          { name: "@", type: "A", value: "127.0.0.2", ttl: 300 },
+          { name: "later", type: "A", value: "127.0.0.7" },
+          { name: "short", type: "A", value: "127.0.0.2", ttl: 0 },
+        ],
+      });
+      // Within its 300 s the cached answer stands; the NXDOMAIN and the TTL-0 answer were not kept.
+      expect(await u.a("ttl.test")).toEqual(["127.0.0.1"]);
+      expect(await u.a("later.ttl.test")).toEqual(["127.0.0.7"]);
+      expect(await u.a("short.ttl.test")).toEqual(["127.0.0.2"]);
+      clock.now += 300_000;
+      expect(await u.a("ttl.test")).toEqual(["127.0.0.2"]);
     } finally {
       await tmp.stop();
     }
