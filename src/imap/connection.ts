@@ -145,13 +145,15 @@ export class ImapConnection implements ConnectionPort {
    * (IDLE, SASL, STARTTLS) the pending output is flushed, so nothing the client needs is held.
    */
   #corked = false;
-  #pending: Uint8Array[] = [];
+  /** Allocated by the first write of a command and dropped by the flush: an idle connection holds none. */
+  #pending: Uint8Array[] | null = null;
   #pendingBytes = 0;
 
   async #write(chunks: readonly Uint8Array[]): Promise<void> {
     if (!this.#corked) return this.#send(chunks);
+    const pending = (this.#pending ??= []);
     for (const c of chunks) {
-      this.#pending.push(c);
+      pending.push(c);
       this.#pendingBytes += c.byteLength;
     }
     if (this.#pendingBytes >= OUT_FLUSH_BYTES) await this.#flush();
@@ -159,10 +161,10 @@ export class ImapConnection implements ConnectionPort {
 
   /** Sends what the running command has written so far. */
   async #flush(): Promise<void> {
-    if (this.#pending.length === 0) return;
     const chunks = this.#pending;
+    if (chunks === null) return;
     const total = this.#pendingBytes;
-    this.#pending = [];
+    this.#pending = null;
     this.#pendingBytes = 0;
     // Small pieces are joined into one buffer; a large literal (a body) goes as it is.
     await this.#send(chunks.length === 1 || total > OUT_JOIN_MAX ? chunks : [joinChunks(chunks, total)]);

@@ -4,7 +4,7 @@
 import type { InValue } from "@libsql/client";
 import type { Db } from "../db/client.ts";
 import type { ParsedMessage } from "../protocol/mime/types.ts";
-import { hasFlag, uidFilter } from "./imap-sql.ts";
+import { systemFlagTest, uidFilter } from "./imap-sql.ts";
 
 export type MessageSummary = {
   uid: number;
@@ -186,6 +186,9 @@ export async function summariesInRange(db: Db, mailboxId: number, from: number, 
  * leaves little garbage behind in a long-lived idle session.
  */
 export async function selectInfo(db: Db, mailboxId: number): Promise<{ ranges: [number, number][]; firstUnseenUid: number | null }> {
+  // (Tried: one statement with min/max/count(*) and no UID list for a mailbox without gaps —
+  // ~10 % less CPU for SELECT alone, but bench imap's idle connections then held ~2 KiB more
+  // RSS each (allocator high-water, not live objects), so the UID list stays.)
   const [all, unseen] = await Promise.all([
     // The UIDs as one string, cut into runs (gaps and islands) below: a third of the cost of
     // a window function doing it in SQL, and no row object per run.
@@ -193,9 +196,10 @@ export async function selectInfo(db: Db, mailboxId: number): Promise<{ ranges: [
       sql: "SELECT group_concat(uid) AS u FROM (SELECT uid FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid)",
       args: [mailboxId],
     }),
+    // The first entry of the unseen partial index (src/db/schema/mailboxes.ts).
     db.client.execute({
-      sql: `SELECT min(uid) AS uid FROM mailbox_messages WHERE mailbox_id = :mbx AND NOT ${hasFlag("flags", "seen")}`,
-      args: { mbx: mailboxId, seen: "\\Seen" },
+      sql: `SELECT min(uid) AS uid FROM mailbox_messages WHERE mailbox_id = ? AND ${systemFlagTest("flags", "\\Seen", false)}`,
+      args: [mailboxId],
     }),
   ]);
   const first = unseen.rows[0]?.uid;

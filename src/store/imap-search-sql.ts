@@ -5,7 +5,7 @@
 import type { Db } from "../db/client.ts";
 import type { InValue } from "@libsql/client";
 import type { SearchKey } from "../protocol/imap/types.ts";
-import { hasFlag } from "./imap-sql.ts";
+import { hasFlag, systemFlagBit, systemFlagTest } from "./imap-sql.ts";
 
 const DAY = 86_400_000;
 
@@ -26,6 +26,8 @@ export function searchCondition(key: SearchKey): SqlCondition | null {
   };
   const flag = (f: string): string | null => {
     if (!/^[\x01-\x7f]*$/.test(f)) return null;
+    // System flags (also as KEYWORD \Seen): the system_flags bitmask, no bound argument.
+    if (systemFlagBit(f) !== 0) return systemFlagTest("flags", f, true);
     const p = bind(f);
     return hasFlag("flags", p.slice(1), f);
   };
@@ -49,18 +51,19 @@ export function searchCondition(key: SearchKey): SqlCondition | null {
       case "seen":
         return flag("\\Seen");
       case "unanswered":
-        return not(flag("\\Answered"));
+        return systemFlagTest("flags", "\\Answered", false);
       case "undeleted":
-        return not(flag("\\Deleted"));
+        return systemFlagTest("flags", "\\Deleted", false);
       case "undraft":
-        return not(flag("\\Draft"));
+        return systemFlagTest("flags", "\\Draft", false);
       case "unflagged":
-        return not(flag("\\Flagged"));
+        return systemFlagTest("flags", "\\Flagged", false);
       case "unseen":
-        return not(flag("\\Seen"));
+        return systemFlagTest("flags", "\\Seen", false);
       case "keyword":
         return flag(k.flag);
       case "unkeyword":
+        if (systemFlagBit(k.flag) !== 0) return systemFlagTest("flags", k.flag, false);
         return not(flag(k.flag));
       case "larger":
         return `size > ${bind(k.size)}`;
@@ -104,7 +107,7 @@ export function searchCondition(key: SearchKey): SqlCondition | null {
 }
 
 function not(c: string | null): string | null {
-  return c === null ? null : `NOT ${c}`;
+  return c === null ? null : `NOT (${c})`;
 }
 
 /** [uid, modseq] of the messages with UIDs in [from, to] that satisfy `cond`, ascending. */

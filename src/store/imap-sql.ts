@@ -2,6 +2,7 @@
 // JSON flag array, and the copy/expunge statement builders every mutating op is made of.
 
 import type { InStatement, InValue } from "@libsql/client";
+import { SYSTEM_FLAG_BITS } from "../db/schema/mailboxes.ts";
 
 /** A SQL expression yielding one mailbox id (a bound id, or a lookup by name). */
 export type MailboxRef = { sql: string; args: Record<string, InValue> };
@@ -24,11 +25,33 @@ export function uidFilter(sel: UidSelection, key: string, col = "uid"): { sql: s
  * also matches any spelling another writer stored (flags are case-insensitive, RFC 9051 §9).
  */
 export function hasFlag(flagsCol: string, key: string, known?: string): string {
+  // A system flag known when the SQL is built: a test on the system_flags bitmask.
+  if (known !== undefined && systemFlagBit(known) !== 0) return systemFlagTest(flagsCol, known, true);
   const exact = `EXISTS (SELECT 1 FROM json_each(${flagsCol}) WHERE lower(value) = lower(:${key}))`;
   // With the flag known when the SQL is built: a plain substring test on the JSON text first
   // (LIKE ignores ASCII case, as lower() does), so json_each runs only on rows that may have
   // it — EXPUNGE tests every message of the mailbox, three times.
   return known !== undefined && LIKE_SAFE.test(known) ? `(${flagsCol} LIKE '%${known.replace(/^\\/, "")}%' AND ${exact})` : exact;
+}
+
+const BITS = new Map<string, number>(Object.entries(SYSTEM_FLAG_BITS));
+
+/** The system_flags bit of a system flag (any case), 0 for a keyword. */
+export function systemFlagBit(flag: string): number {
+  return BITS.get(flag.toLowerCase()) ?? 0;
+}
+
+/**
+ * "has" (or "lacks") a system flag, on the system_flags column next to `flagsCol`. Spelt
+ * exactly like the WHERE of the partial indexes (src/db/schema/mailboxes.ts) for \Deleted
+ * (`(system_flags & 8) != 0`) and unseen (`(system_flags & 1) = 0`): SQLite uses a partial
+ * index only for a query term identical to its WHERE.
+ */
+export function systemFlagTest(flagsCol: string, flag: string, has: boolean): string {
+  const bit = systemFlagBit(flag);
+  if (bit === 0) throw new Error(`not a system flag: ${flag}`);
+  const col = flagsCol.replace(/flags$/, "system_flags");
+  return `(${col} & ${bit}) ${has ? "!=" : "="} 0`;
 }
 
 /** Flags whose JSON text contains them verbatim and that are no LIKE wildcards or quotes. */

@@ -25,12 +25,21 @@ const COLUMNS =
   "m.id, m.name, m.special_use, m.uidvalidity, m.uid_next, m.highest_modseq, " +
   "EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name) AS subscribed";
 
-// One pass over the messages; lower() so a flag stored in another spelling still counts.
+// One pass over the messages of each mailbox (LIST-STATUS); the flag tests read the
+// system_flags bitmask (case-insensitive by construction, src/db/schema/mailboxes.ts).
 const COUNTS =
   "count(*) AS messages, " +
-  "coalesce(sum(NOT EXISTS (SELECT 1 FROM json_each(x.flags) WHERE lower(value) = '\\seen')), 0) AS unseen, " +
-  "coalesce(sum(EXISTS (SELECT 1 FROM json_each(x.flags) WHERE lower(value) = '\\deleted')), 0) AS deleted, " +
+  "coalesce(sum((x.system_flags & 1) = 0), 0) AS unseen, " +
+  "coalesce(sum((x.system_flags & 8) != 0), 0) AS deleted, " +
   "coalesce(sum(x.size), 0) AS size";
+
+// One mailbox (STATUS): each count from its own index — the unseen and \Deleted partial
+// indexes hold only those messages; the size needs the rows.
+const ONE_COUNTS =
+  "(SELECT count(*) FROM mailbox_messages x WHERE x.mailbox_id = :id) AS messages, " +
+  "(SELECT count(*) FROM mailbox_messages x WHERE x.mailbox_id = :id AND (x.system_flags & 1) = 0) AS unseen, " +
+  "(SELECT count(*) FROM mailbox_messages x WHERE x.mailbox_id = :id AND (x.system_flags & 8) != 0) AS deleted, " +
+  "(SELECT coalesce(sum(x.size), 0) FROM mailbox_messages x WHERE x.mailbox_id = :id) AS size";
 
 function toStatus(r: Record<string, unknown>, counts: boolean): MailboxStatus {
   return {
@@ -66,8 +75,8 @@ export async function listMailboxes(db: Db, accountId: number, opts: { counts?: 
 /** STATUS / SELECT data for one mailbox, or null if it does not exist. */
 export async function statusOf(db: Db, mailboxId: number): Promise<MailboxStatus | null> {
   const res = await db.client.execute({
-    // An aggregate without GROUP BY always yields one row, so an empty mailbox gets zeros.
-    sql: `SELECT ${COLUMNS}, c.* FROM mailboxes m, (SELECT ${COUNTS} FROM mailbox_messages x WHERE x.mailbox_id = :id) c WHERE m.id = :id`,
+    // Aggregates without GROUP BY always yield one row, so an empty mailbox gets zeros.
+    sql: `SELECT ${COLUMNS}, ${ONE_COUNTS} FROM mailboxes m WHERE m.id = :id`,
     args: { id: mailboxId },
   });
   return res.rows[0] ? toStatus(res.rows[0], true) : null;
