@@ -1,8 +1,8 @@
-// A small answer cache for the stub resolver: positive answers only, kept for the smallest
-// TTL of the records that made them (RFC 1035 §3.2.1; capped at an hour), bounded in entries
-// with the oldest dropped first, plus sharing of identical lookups already in flight.
-// Errors (NXDOMAIN, NODATA, SERVFAIL, timeouts) are never cached: negative caching needs the
-// SOA minimum (RFC 2308 §5), which this resolver does not read.
+// A small answer cache for the stub resolver: each answer is kept for the TTL its loader gives
+// (the smallest TTL of the records, RFC 1035 §3.2.1, or for NXDOMAIN/NODATA the SOA's negative
+// TTL, RFC 2308 §5; capped at an hour), bounded in entries with the oldest dropped first, plus
+// sharing of identical lookups already in flight. A loader that throws (SERVFAIL, timeouts)
+// leaves nothing behind.
 
 /** An hour: a record's TTL may say more, but a changed DKIM key or SPF record should show. */
 export const MAX_CACHE_TTL_S = 3600;

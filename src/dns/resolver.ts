@@ -70,15 +70,22 @@ const MAX_CNAME_HOPS = 8;
 export function createResolver(opts: ResolverOptions): DnsResolver {
   const servers: Server[] = (opts.servers.length ? opts.servers : systemServers()).map(parseServer);
   const tries = Math.max(1, opts.tries);
-  const cache = new AnswerCache<RData[]>(opts.cacheEntries ?? DEFAULT_CACHE_ENTRIES, opts.now);
+  // Records, or the NXDOMAIN / NODATA error a negative answer stands for (RFC 2308).
+  const cache = new AnswerCache<RData[] | DnsError>(opts.cacheEntries ?? DEFAULT_CACHE_ENTRIES, opts.now);
 
-  function query(name: string, type: RrTypeName): Promise<RData[]> {
+  async function query(name: string, type: RrTypeName): Promise<RData[]> {
     const bare = name.replace(/\.$/, "");
-    return cache.get(`${type} ${bare.toLowerCase()}`, () => lookup(name, bare, type));
+    const got = await cache.get(`${type} ${bare.toLowerCase()}`, () => lookup(name, bare, type));
+    if (got instanceof DnsError) throw got;
+    return got;
   }
 
-  /** One lookup on the wire, following CNAMEs; the TTL is the smallest of the answers used. */
-  async function lookup(name: string, start: string, type: RrTypeName): Promise<{ value: RData[]; ttl: number }> {
+  /**
+   * One lookup on the wire, following CNAMEs; the TTL is the smallest of the answers used.
+   * NXDOMAIN and NODATA come back as values, kept for the SOA's negative TTL (RFC 2308 §5);
+   * SERVFAIL, REFUSED and timeouts are thrown and never cached.
+   */
+  async function lookup(name: string, start: string, type: RrTypeName): Promise<{ value: RData[] | DnsError; ttl: number }> {
     let current = start;
     let ttl = Infinity;
     for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
@@ -92,16 +99,16 @@ export function createResolver(opts: ResolverOptions): DnsResolver {
       }
       if (!res.ok) throw new DnsError("TIMEOUT", name, type, res.detail);
       const { rcode, answers } = res.message;
+      for (const a of answers) ttl = Math.min(ttl, a.ttl);
       if (rcode === RCODE.SERVFAIL) throw new DnsError("SERVFAIL", name, type);
       if (rcode === RCODE.REFUSED) throw new DnsError("REFUSED", name, type);
       // RFC 6604 §3: after a CNAME the RCODE describes the last name of the chain.
-      if (rcode === RCODE.NXDOMAIN) throw new DnsError("NXDOMAIN", name, type);
+      if (rcode === RCODE.NXDOMAIN) return { value: new DnsError("NXDOMAIN", name, type), ttl: Math.min(ttl, res.message.negativeTtl) };
       if (rcode !== RCODE.NOERROR) throw new DnsError("OTHER", name, type, `rcode ${rcode}`);
-      for (const a of answers) ttl = Math.min(ttl, a.ttl);
       const chased = followChain(answers, current, type);
       if (chased.records.length > 0) return { value: chased.records, ttl: Number.isFinite(ttl) ? ttl : 0 };
       // A server that is authoritative only for the first zone stops at an out-of-zone CNAME.
-      if (chased.end === current) throw new DnsError("NODATA", name, type);
+      if (chased.end === current) return { value: new DnsError("NODATA", name, type), ttl: Math.min(ttl, res.message.negativeTtl) };
       current = chased.end;
     }
     throw new DnsError("OTHER", name, type, "CNAME chain too long");

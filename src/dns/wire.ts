@@ -15,7 +15,19 @@ export type RData =
 
 export type Answer = { name: string; ttl: number; rdata: RData };
 
-export type Message = { id: number; truncated: boolean; rcode: number; qname: string; qtype: number; answers: Answer[] };
+export type Message = {
+  id: number;
+  truncated: boolean;
+  rcode: number;
+  qname: string;
+  qtype: number;
+  answers: Answer[];
+  /**
+   * How long a negative answer (NXDOMAIN, NODATA) may be cached: the smaller of the SOA
+   * record's TTL and its MINIMUM field, from the authority section (RFC 2308 §5); 0 without one.
+   */
+  negativeTtl: number;
+};
 
 export class WireError extends Error {}
 
@@ -106,8 +118,8 @@ export function decodeMessage(buf: Uint8Array): Message {
   const flags = r.u16();
   const qd = r.u16();
   const an = r.u16();
-  r.u16(); // NSCOUNT and ARCOUNT: authority and additional sections are not read
-  r.u16();
+  const ns = r.u16();
+  r.u16(); // ARCOUNT: the additional section is not read
   if ((flags & 0x8000) === 0) throw new WireError("not a response");
   let qname = "";
   let qtype = 0;
@@ -128,7 +140,26 @@ export function decodeMessage(buf: Uint8Array): Message {
     answers.push({ name, ttl, rdata: readRData(r, type, end) });
     r.pos = end;
   }
-  return { id, truncated: (flags & 0x0200) !== 0, rcode: flags & 0x0f, qname, qtype, answers };
+  let negativeTtl = 0;
+  for (let i = 0; i < ns; i++) {
+    r.name();
+    const type = r.u16();
+    r.u16(); // class
+    const ttl = r.u32();
+    const len = r.u16();
+    r.need(len);
+    const end = r.pos + len;
+    if (type === RRTYPE.SOA) {
+      // RFC 1035 §3.3.13: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM.
+      r.name();
+      r.name();
+      r.need(20);
+      r.pos += 16;
+      negativeTtl = Math.min(ttl, r.u32());
+    }
+    r.pos = end;
+  }
+  return { id, truncated: (flags & 0x0200) !== 0, rcode: flags & 0x0f, qname, qtype, answers, negativeTtl };
 }
 
 function readRData(r: Reader, type: number, end: number): RData {

@@ -163,7 +163,7 @@ describe.skipIf(knot.skip)("createResolver against Knot DNS", () => {
     }
   });
 
-  test("answers are cached for their TTL; errors are not", async () => {
+  test("answers are cached for their TTL, NXDOMAIN for the SOA minimum (RFC 2308)", async () => {
     const tmp = await startDnsServer({ zones: { "ttl.test": [{ name: "@", type: "A", value: "127.0.0.1", ttl: 300 }, { name: "short", type: "A", value: "127.0.0.1", ttl: 0 }] } });
     try {
       const clock = { now: 1_000_000 };
@@ -178,8 +178,11 @@ describe.skipIf(knot.skip)("createResolver against Knot DNS", () => {
           { name: "short", type: "A", value: "127.0.0.2", ttl: 0 },
         ],
       });
-      // Within its 300 s the cached answer stands; the NXDOMAIN and the TTL-0 answer were not kept.
+      // Within its 300 s the cached answer stands, within the zone's 1 s SOA minimum the
+      // NXDOMAIN too; the TTL-0 answer was not kept.
       expect(await u.a("ttl.test")).toEqual(["127.0.0.1"]);
+      expect(await codeOf(u.a("later.ttl.test"))).toBe("NXDOMAIN");
+      clock.now += 1_000;
       expect(await u.a("later.ttl.test")).toEqual(["127.0.0.7"]);
       expect(await u.a("short.ttl.test")).toEqual(["127.0.0.2"]);
       clock.now += 300_000;
