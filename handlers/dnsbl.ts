@@ -2,6 +2,7 @@
 // zen.spamhaus.org. Each zone adds its weight; at or above `threshold` the client is refused,
 // below it the listings are only noted in the trace. A model for a policy handler that asks DNS.
 
+import { exemptReason } from "../src/trust/auth-exempt.ts";
 import * as v from "valibot";
 import type { Config } from "../src/config/schema.ts";
 import { defineHandler, type AnyHandler, type HandlerContext } from "../src/events/handler.ts";
@@ -47,9 +48,8 @@ export function dnsbl(options: unknown = {}, config: Config): AnyHandler[] {
   const name = "dnsbl";
 
   async function check(session: SessionInfo, ctx: HandlerContext): Promise<Verdict> {
-    if (!opts.roles.includes(session.role)) return verdict.continue(`not checked on ${session.role}`);
-    if (session.authUser !== null) return verdict.continue("authenticated client: not checked");
-    if (trusted.has(session.remoteAddress)) return verdict.continue("trusted network: not checked");
+    const skipWhy = exemptReason(session, trusted, opts.roles);
+    if (skipWhy) return verdict.continue(skipWhy);
     const ip = unmapIp(session.remoteAddress);
     // Ask once per transaction: later RCPTs reuse the first answer.
     let result = ctx.results.get(name) as DnsblResult | undefined;

@@ -1,6 +1,7 @@
 // fcrdns: forward-confirmed reverse DNS of the client ("iprev", RFC 8601 §3). By default it only
 // records the result for the Authentication-Results header; it can refuse clients that fail.
 
+import { exemptReason } from "../src/trust/auth-exempt.ts";
 import * as v from "valibot";
 import type { Config } from "../src/config/schema.ts";
 import { defineHandler, type AnyHandler } from "../src/events/handler.ts";
@@ -38,9 +39,8 @@ export function fcrdns(options: unknown = {}, config: Config): AnyHandler[] {
       name: "fcrdns",
       timeoutMs: 2 * opts.lookupTimeoutMs + 1000,
       async handle({ session }, ctx) {
-        if (!opts.roles.includes(session.role)) return verdict.continue(`not checked on ${session.role}`);
-        if (session.authUser !== null) return verdict.continue("authenticated client: not checked");
-        if (trusted.has(session.remoteAddress)) return verdict.continue("trusted network: not checked");
+        const skipWhy = exemptReason(session, trusted, opts.roles);
+        if (skipWhy) return verdict.continue(skipWhy);
         const r = await checkIprev(ctx.dns, session.remoteAddress, { maxNames: opts.maxNames, timeoutMs: opts.lookupTimeoutMs, signal: ctx.signal });
         const ar = iprevAuthResult(r);
         ctx.results.set("fcrdns", { ...r, authResults: [ar] } satisfies FcrdnsResult);

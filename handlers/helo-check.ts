@@ -2,6 +2,7 @@
 // (RFC 5321 §4.1.1.1, §2.3.5). Optional: refuse our own name claimed by a stranger,
 // "dynamic-looking" names, names that do not resolve or do not match the client's address.
 
+import { exemptReason } from "../src/trust/auth-exempt.ts";
 import * as v from "valibot";
 import type { Config } from "../src/config/schema.ts";
 import type { SessionInfo } from "../src/events/catalog.ts";
@@ -61,9 +62,8 @@ export function heloCheck(options: unknown = {}, config: Config): AnyHandler[] {
   const refuse = (why: string) => verdict.reject(550, "5.7.1", `HELO/EHLO refused: ${why}`);
 
   async function judge(session: SessionInfo, helo: string, ctx: HandlerContext): Promise<Verdict> {
-    if (!opts.roles.includes(session.role)) return verdict.continue(`not checked on ${session.role}`);
-    if (session.authUser !== null) return verdict.continue("authenticated client: not checked");
-    if (trusted.has(session.remoteAddress)) return verdict.continue("trusted network: not checked");
+    const skipWhy = exemptReason(session, trusted, opts.roles);
+    if (skipWhy) return verdict.continue(skipWhy);
     const name = classifyHelo(helo, { underscore: opts.allowUnderscore });
     if (name.kind === "invalid") return opts.requireFqdn ? refuse(`${helo}: ${name.why}`) : verdict.continue(`${helo}: ${name.why}`);
     if (opts.rejectOwnName) {

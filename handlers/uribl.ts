@@ -1,6 +1,7 @@
 // uribl: refuses (or files into Junk) messages whose text links to a domain listed in a domain
 // blocklist (RFC 5782 §2.2, e.g. dbl.spamhaus.org). Off unless zones are configured.
 
+import { exemptReason } from "../src/trust/auth-exempt.ts";
 import * as v from "valibot";
 import type { Config } from "../src/config/schema.ts";
 import { defineHandler, type AnyHandler } from "../src/events/handler.ts";
@@ -47,9 +48,8 @@ export function uribl(options: unknown = {}, config: Config): AnyHandler[] {
       name: "uribl",
       timeoutMs: opts.lookupTimeoutMs + 2000,
       async handle({ session, message }, ctx) {
-        if (!opts.roles.includes(session.role)) return verdict.continue(`not checked on ${session.role}`);
-        if (session.authUser !== null) return verdict.continue("authenticated client: not checked");
-        if (trusted.has(session.remoteAddress)) return verdict.continue("trusted network: not checked");
+        const skipWhy = exemptReason(session, trusted, opts.roles);
+        if (skipWhy) return verdict.continue(skipWhy);
         // Hosts are gathered beyond maxDomains because several hosts share one registrable domain.
         const scan = extractUriHosts(message, { maxBytes: opts.maxScanBytes, maxHosts: opts.maxDomains * 4 });
         const domains: string[] = [];

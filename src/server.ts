@@ -12,6 +12,7 @@ import { Bus } from "./events/bus.ts";
 import type { AnyHandler } from "./events/handler.ts";
 import type { ListenerRole, SessionInfo } from "./events/catalog.ts";
 import { createResolver } from "./dns/resolver.ts";
+import { defineHandler } from "./events/handler.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { ensureSelfSigned, loadCertificates, type CertStore } from "./net/certs.ts";
 import { ConnectionCounter, isLoopback, startListener, type StartedListener } from "./net/listener.ts";
@@ -79,18 +80,17 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
   let notifyChanged: (c: MailboxChange) => void = () => {};
   const hub = new MailboxHub({ onError: (err) => log.error("mailbox listener failed", { error: err }), onPublish: (c) => notifyChanged(c) });
   const dns = createResolver(config.dns);
-  const bus = new Bus(pipeline(config), { db, config, now, hub, dns }, log);
+  // The outbound queue worker (issue 5) is woken by an ordinary notification handler:
+  // `message.queued` fires after the queue write is durable, so a new message does not wait
+  // for the next poll. The worker needs the bus, so the handler reaches it through `wake`.
+  let wake = () => {};
+  const wakeDelivery = defineHandler({ event: "message.queued", name: "delivery-wake", handle: () => wake() });
+  const bus = new Bus([...pipeline(config), ...(config.delivery.enabled ? [wakeDelivery] : [])], { db, config, now, hub, dns }, log);
   notifyChanged = (c) => void bus.notify("mailbox.changed", { mailboxId: c.mailboxId, kind: c.kind, uids: c.uids, modseq: c.modseq });
-  // The outbound queue worker (issue 5). `message.queued` fires after the queue write is
-  // durable; it wakes the worker so a new message does not wait for the next poll.
   let delivery: DeliveryWorker | null = null;
   if (config.delivery.enabled) {
     const worker = createDeliveryWorker({ db, config, bus, log, hub, attempt: { resolver: dns } });
-    const notify = bus.notify.bind(bus);
-    bus.notify = ((event, payload, l) => {
-      if (event === "message.queued") worker.wake();
-      return notify(event, payload, l);
-    }) as Bus["notify"];
+    wake = () => worker.wake();
     worker.start();
     delivery = worker;
   }

@@ -5,8 +5,12 @@ import { isIP } from "node:net";
 import type { SessionInfo } from "../events/catalog.ts";
 import type { NetworkList } from "./networks.ts";
 
-/** Why a session skips inbound checks, or null when it must be checked. */
-export function exemptReason(session: SessionInfo, trusted: NetworkList): string | null {
+/**
+ * Why a session skips inbound checks, or null when it must be checked. `roles`, when given,
+ * limits the check to those listener roles (e.g. only "mx").
+ */
+export function exemptReason(session: SessionInfo, trusted: NetworkList, roles?: readonly string[]): string | null {
+  if (roles && !roles.includes(session.role)) return `skipped: not checked on ${session.role}`;
   if (session.authUser !== null) return `skipped: authenticated as ${session.authUser}`;
   if (trusted.has(session.remoteAddress)) return `skipped: ${session.remoteAddress} is in trust.trustedNetworks`;
   return null;

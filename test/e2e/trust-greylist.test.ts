@@ -4,7 +4,6 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { greylist } from "../../handlers/greylist.ts";
@@ -23,13 +22,9 @@ const clock = { now: T0 };
 const withClock = (hs: AnyHandler[]): AnyHandler[] =>
   hs.map((h) => ({ ...h, handle: (p: never, ctx: { now: () => number }) => h.handle(p, { ...ctx, now: () => clock.now } as never) }) as AnyHandler);
 
-/** RawSmtp over a socket bound to another loopback source address (RawSmtp has no such option). */
+/** RawSmtp from another loopback source address, greeted and past EHLO. */
 async function connectFrom(ip: string, port: number): Promise<RawSmtp> {
-  const sock = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: "127.0.0.1", port, localAddress: ip }, () => resolve(s));
-    s.once("error", reject);
-  });
-  const c = new (RawSmtp as unknown as new (s: net.Socket) => RawSmtp)(sock);
+  const c = await RawSmtp.connect(port, { localAddress: ip });
   expect((await c.reply()).code).toBe(220);
   expect((await c.cmd("EHLO client.test")).code).toBe(250);
   return c;

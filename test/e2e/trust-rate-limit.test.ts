@@ -51,7 +51,7 @@ async function socketFrom(ip: string, port: number): Promise<net.Socket> {
 
 /** RawSmtp from another loopback source address; returns it with its greeting line. */
 async function smtpFrom(ip: string, port: number): Promise<{ c: RawSmtp; greeting: string }> {
-  const c = new (RawSmtp as unknown as new (s: net.Socket) => RawSmtp)(await socketFrom(ip, port));
+  const c = await RawSmtp.connect(port, { localAddress: ip });
   return { c, greeting: (await c.reply()).lines.at(-1)! };
 }
 

@@ -3,38 +3,20 @@
 // source address (127.0.0.x), so DNS decides per test whether it is listed or confirmed.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as net from "node:net";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import { findTraces } from "../../src/store/traces.ts";
+import { RawSmtp } from "../helpers/smtp-client.ts";
 import { startDnsServer, type DnsServer } from "../helpers/dns-server.ts";
 import { NO_DNS_CHECKS, startTestServer, type TestServer } from "../helpers/server.ts";
 
-/** A line-level SMTP client bound to a chosen loopback source address. */
+/** RawSmtp from a chosen loopback source address; replies as their last line. */
 async function connectFrom(localAddress: string, port: number) {
-  const sock = net.connect({ host: "127.0.0.1", port, localAddress });
-  await new Promise<void>((ok, fail) => sock.once("connect", ok).once("error", fail));
-  let buf = "";
-  let wake: (() => void) | null = null;
-  let closed = false;
-  sock.setEncoding("latin1");
-  sock.on("data", (d: string) => ((buf += d), wake?.()));
-  sock.on("close", () => ((closed = true), wake?.()));
-  const reply = async (): Promise<string> => {
-    for (let i = 0; i < 1000; i++) {
-      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(buf);
-      if (m) {
-        buf = buf.slice(m[0].length);
-        return m[0].trimEnd().split("\r\n").at(-1)!;
-      }
-      if (closed) throw new Error(`closed; buffered ${JSON.stringify(buf)}`);
-      await new Promise<void>((r) => (wake = r));
-    }
-    throw new Error("no reply");
-  };
+  const c = await RawSmtp.connect(port, { localAddress });
+  const last = (r: { lines: string[] }) => r.lines.at(-1)!;
   return {
-    reply,
-    cmd: (line: string) => (sock.write(`${line}\r\n`), reply()),
-    close: () => sock.destroy(),
+    reply: async () => last(await c.reply()),
+    cmd: async (line: string) => last(await c.cmd(line)),
+    close: () => c.close(),
   };
 }
 

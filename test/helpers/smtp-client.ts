@@ -32,12 +32,14 @@ export class RawSmtp {
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  static async connect(port: number, opts: { tls?: boolean; host?: string } = {}): Promise<RawSmtp> {
+  /** `localAddress`: the source address, e.g. another loopback address to act as another client. */
+  static async connect(port: number, opts: { tls?: boolean; host?: string; localAddress?: string } = {}): Promise<RawSmtp> {
     const host = opts.host ?? "127.0.0.1";
+    const local = opts.localAddress ? { localAddress: opts.localAddress } : {};
     const sock = await new Promise<net.Socket | tls.TLSSocket>((resolve, reject) => {
       const s = opts.tls
-        ? tls.connect({ host, port, rejectUnauthorized: false }, () => resolve(s))
-        : net.connect({ host, port }, () => resolve(s));
+        ? tls.connect({ host, port, rejectUnauthorized: false, ...local }, () => resolve(s))
+        : net.connect({ host, port, ...local }, () => resolve(s));
       s.once("error", reject);
     });
     return new RawSmtp(sock);
