@@ -22,7 +22,7 @@ import { newQueueId } from "./store/ids.ts";
 import { TraceSink } from "./store/trace-sink.ts";
 import { defaultHandlers } from "../handlers/mod.ts";
 import { MailboxHub, type MailboxChange } from "./store/hub.ts";
-import { acceptImap } from "./imap/accept.ts";
+import { imapAcceptor } from "./imap/accept.ts";
 import type { ImapConnection } from "./imap/connection.ts";
 import { acceptPop3 } from "./pop3/accept.ts";
 import type { Pop3Connection } from "./pop3/connection.ts";
@@ -113,8 +113,14 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
     traces.add(entries.map((e) => ({ ...e, transactionId, messageId, sessionId })));
   };
 
+  const imapClosed = (conn: ImapConnection) => void imapLive.delete(conn);
+
   for (const l of config.listeners) {
     const mode = l.tls ?? defaultTlsMode(l.role);
+    // Built once per listener and shared by its connections (idle IMAP memory, accept.ts).
+    const acceptImap = isImap(l.role)
+      ? imapAcceptor(mode === "starttls", { db, bus, hub, config, log, now, appendLimit: config.imap.appendLimit, certs }, imapClosed)
+      : null;
     const s = await startListener({
       host: l.host,
       port: l.port,
@@ -128,28 +134,17 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
           : isPop3(l.role)
             ? `-ERR [SYS/TEMP] Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`
             : `421 4.7.0 ${config.hostname} Too many connections${why === "ip" ? " from your address" : ""}, try again later\r\n`,
-      onConnection: async ({ socket, implicitTls }) => {
-        if (isImap(l.role)) {
-          const conn = acceptImap(socket, implicitTls, mode === "starttls", { db, bus, hub, config, log, now, appendLimit: config.imap.appendLimit, certs });
+      onConnection: (socket, implicitTls) => {
+        if (acceptImap) {
+          // No wrapper frame kept per idle connection: the connection leaves imapLive itself
+          // (imapClosed), after run()'s first await, so always after this set.
+          const conn = acceptImap(socket, implicitTls);
           const running = conn.run();
           imapLive.set(conn, running);
-          try {
-            await running;
-          } finally {
-            imapLive.delete(conn);
-          }
-          return;
+          return running;
         }
         if (isPop3(l.role)) {
-          const conn = acceptPop3(socket, l.role, implicitTls, mode === "starttls", { db, bus, hub, config, log, certs, shared: pop3Shared });
-          const running = conn.run();
-          pop3Live.set(conn, running);
-          try {
-            await running;
-          } finally {
-            pop3Live.delete(conn);
-          }
-          return;
+          return track(pop3Live, acceptPop3(socket, l.role, implicitTls, mode === "starttls", { db, bus, hub, config, log, certs, shared: pop3Shared }));
         }
         const remoteAddress = (socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
         const session: SessionInfo = {
@@ -193,13 +188,7 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
             saveTrace,
           },
         );
-        const running = conn.run();
-        live.set(conn, running);
-        try {
-          await running;
-        } finally {
-          live.delete(conn);
-        }
+        return track(live, conn);
       },
     });
     started.push(s);
@@ -228,4 +217,15 @@ export async function createServer(config: Config, opts: { log?: Logger } = {}):
       await db.close();
     },
   };
+}
+
+/** Runs a connection to its end, listed in `live` meanwhile (stop() drains them). */
+async function track<C extends { run(): Promise<void> }>(live: Map<C, Promise<void>>, conn: C): Promise<void> {
+  const running = conn.run();
+  live.set(conn, running);
+  try {
+    await running;
+  } finally {
+    live.delete(conn);
+  }
 }

@@ -1,9 +1,11 @@
 // The single serialised writer with group commit (DESIGN §4): every write op in the
 // process goes through here, many ops share one `client.batch(…, "write")` = one
-// transaction = one fsync, and each caller is resolved only once its commit is durable.
+// transaction = one fsync (the barrier's, off-thread, when embedded), and each caller is
+// resolved only once its commit is durable.
 
 import { setImmediate } from "node:timers";
 import type { Client, InStatement, ResultSet } from "@libsql/client";
+import type { DurabilityBarrier } from "./wal-sync.ts";
 
 /** What a drizzle query builder exposes; `.toSQL()` gives its SQL and driver-mapped params. */
 export type SqlSource = { toSQL(): { sql: string; params: unknown[] } };
@@ -16,7 +18,8 @@ export type SqlSource = { toSQL(): { sql: string; params: unknown[] } };
  */
 export type WriteOp = readonly (InStatement | SqlSource)[];
 
-export type WriterStats = { commits: number; ops: number; maxGroup: number };
+/** `syncs`: durability barriers passed (embedded databases: one per commit). */
+export type WriterStats = { commits: number; ops: number; maxGroup: number; syncs: number };
 
 export type WriterOptions = {
   /** Most ops in one group commit. */
@@ -55,10 +58,16 @@ export class Writer {
   #running = false;
   #closed = false;
   #idle: (() => void)[] = [];
-  #stats: WriterStats = { commits: 0, ops: 0, maxGroup: 0 };
+  #stats: WriterStats = { commits: 0, ops: 0, maxGroup: 0, syncs: 0 };
+  readonly #barrier: DurabilityBarrier | null;
 
-  constructor(client: Client, opts: WriterOptions = {}) {
+  /**
+   * `barrier`: when the connection commits without syncing (embedded: synchronous=NORMAL),
+   * what makes a commit durable; awaited after each commit and before any caller is resolved.
+   */
+  constructor(client: Client, opts: WriterOptions = {}, barrier: DurabilityBarrier | null = null) {
     this.#client = client;
+    this.#barrier = barrier;
     this.#maxOps = opts.maxOps ?? 256;
     this.#maxStatements = opts.maxStatements ?? 4096;
     this.#maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
@@ -103,9 +112,10 @@ export class Writer {
   #schedule(): void {
     if (this.#running) return;
     this.#running = true;
-    // With the embedded client a commit runs synchronously (fsync included) on this
-    // thread, so ops cannot arrive "during" it. Waiting one macrotask lets every op
-    // submitted by the current burst of socket callbacks join the group.
+    // With the embedded client a commit runs synchronously on this thread, so ops cannot
+    // arrive "during" it. Waiting one macrotask lets every op submitted by the current
+    // burst of socket callbacks join the group (ops arriving while the barrier's fsync
+    // runs off-thread join the next group).
     setImmediate(() => void this.#loop());
   }
 
@@ -143,13 +153,12 @@ export class Writer {
     // rest are re-committed together: ops run in order inside the batch, hence the
     // bad op would have failed the same way on its own. Bounded by the group size.
     while (live.length > 0) {
+      let results: ResultSet[];
       try {
-        const results = await this.#client.batch(
+        results = await this.#client.batch(
           live.flatMap((p) => p.stmts),
           "write",
         );
-        this.#committed(live, results);
-        return;
       } catch (e) {
         const culprit = live.length > 1 ? ownerOf(live, e) : -1;
         if (live.length === 1) {
@@ -159,16 +168,38 @@ export class Writer {
         if (culprit < 0) break;
         live[culprit].reject(e);
         live = live.filter((_, i) => i !== culprit);
+        continue;
       }
+      if (await this.#durable(live)) this.#committed(live, results);
+      return;
     }
     // No statement index (COMMIT failed, I/O error, network): retry each op alone so
     // one bad op fails only its own promise.
     for (const p of live) {
+      let results: ResultSet[];
       try {
-        this.#committed([p], await this.#client.batch(p.stmts, "write"));
+        results = await this.#client.batch(p.stmts, "write");
       } catch (e) {
         p.reject(e);
+        continue;
       }
+      if (await this.#durable([p])) this.#committed([p], results);
+    }
+  }
+
+  /**
+   * Waits for the barrier; false when it failed. The ops are then committed but not known
+   * to be durable, so they are failed with the barrier's error, never resolved as if safe.
+   */
+  async #durable(group: Pending[]): Promise<boolean> {
+    if (!this.#barrier) return true;
+    try {
+      await this.#barrier.sync();
+      this.#stats.syncs++;
+      return true;
+    } catch (e) {
+      for (const p of group) p.reject(e);
+      return false;
     }
   }
 

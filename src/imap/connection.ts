@@ -3,18 +3,32 @@
 
 import type * as net from "node:net";
 import type * as tls from "node:tls";
-import { CommandFramer, POST_AUTH_LIMITS, PRE_AUTH_LIMITS, type FramerEvent } from "../protocol/imap/framer.ts";
+import { CommandFramer, POST_AUTH_LIMITS, PRE_AUTH_LIMITS, type FramerEvent, type FramerLimits } from "../protocol/imap/framer.ts";
 import { parseCommand } from "../protocol/imap/parser.ts";
+import type { Command } from "../protocol/imap/types.ts";
 import type { CertStore } from "../net/certs.ts";
 import { switchToTls, tlsInfo } from "../net/tls.ts";
-import { watchSocket } from "../net/watch-socket.ts";
-import { ImapSession, type ImapDeps } from "./session.ts";
+import { attachDriver, detachDriver, type SocketDriver } from "../net/watch-socket.ts";
+import { ImapSession, type ImapDeps, type Output } from "./session.ts";
 import { allowedIn, type ConnectionPort } from "./dispatch.ts";
 import { EXECUTORS } from "./commands/mod.ts";
 import { capabilities } from "./capabilities.ts";
 import { joinChunks } from "../protocol/imap/serialize.ts";
 import { HandlerFailure } from "../events/bus.ts";
 import type { TlsInfo } from "../events/catalog.ts";
+
+/** One limits object per APPENDLIMIT (one per server, in practice), shared by every session. */
+const POST_AUTH_BY_APPENDLIMIT = new Map<number, FramerLimits>();
+
+/** After login: literals up to APPENDLIMIT (RFC 7889), the command cap just above it. */
+function postAuthLimits(appendLimit: number): FramerLimits {
+  let l = POST_AUTH_BY_APPENDLIMIT.get(appendLimit);
+  if (!l) {
+    l = { ...POST_AUTH_LIMITS, maxLiteral: appendLimit, maxCommand: Math.max(POST_AUTH_LIMITS.maxCommand, appendLimit + 1024 * 1024) };
+    POST_AUTH_BY_APPENDLIMIT.set(appendLimit, l);
+  }
+  return l;
+}
 
 export type ImapConnectionOptions = {
   readonly startTlsAvailable: boolean;
@@ -28,7 +42,12 @@ export type ImapConnectionOptions = {
   readonly keepaliveMs: number;
   readonly maxAuthFailures: number;
   readonly authFailureDelayMs: number;
+  /** Called once run() has ended (the server's set of live connections). */
+  readonly onClosed?: (conn: ImapConnection) => void;
 };
+
+/** What the connection needs besides the session's deps: certificates when STARTTLS is offered. */
+export type ImapConnectionDeps = ImapDeps & { readonly certs: CertStore | null };
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -37,7 +56,12 @@ const OUT_FLUSH_BYTES = 64 * 1024;
 /** Above this, pending pieces are written one by one rather than copied into one buffer. */
 const OUT_JOIN_MAX = 256 * 1024;
 
-export class ImapConnection implements ConnectionPort {
+/**
+ * The connection is its own socket driver and its session's output, and `opts`/`deps` are
+ * shared by every connection of a listener (src/imap/accept.ts): an idle connection is held
+ * for hours by tens of thousands of clients, so it owns no closures and no option copies.
+ */
+export class ImapConnection implements ConnectionPort, SocketDriver, Output {
   #socket: net.Socket | tls.TLSSocket;
   #framer = new CommandFramer(PRE_AUTH_LIMITS);
   #wake: (() => void) | null = null;
@@ -48,26 +72,46 @@ export class ImapConnection implements ConnectionPort {
   #preAuthUntil: number;
   readonly session: ImapSession;
 
-  constructor(socket: net.Socket | tls.TLSSocket, id: string, remote: string, tlsInfo: TlsInfo | null, private readonly opts: ImapConnectionOptions, private readonly deps: ImapDeps & { certs: CertStore | null }) {
+  constructor(socket: net.Socket | tls.TLSSocket, id: string, remote: string, tlsInfo: TlsInfo | null, private readonly opts: ImapConnectionOptions, private readonly deps: ImapConnectionDeps) {
     this.#socket = socket;
     this.#preAuthUntil = Date.now() + opts.preAuthTimeoutMs;
     const log = deps.log.child({ session: id, proto: "imap", remote });
-    this.session = new ImapSession(id, remote, tlsInfo, deps, { write: (c) => this.#write(c) }, log);
-    this.#attach(socket);
+    this.session = new ImapSession(id, remote, tlsInfo, deps, this, log);
+    attachDriver(socket, this);
   }
 
   async run(): Promise<void> {
     const s = this.session;
     try {
       await s.line(`* OK [CAPABILITY ${this.capabilities().join(" ")}] ${this.deps.config.hostname} Hikyaku IMAP ready`);
-      while (!this.#ended && s.state !== "logout") {
-        const ev = await this.#next();
-        if (!ev) break;
+      // The wait for input is inline (no helper frame): this frame is what an idle connection
+      // keeps suspended, and every nested async call would add a generator and a promise.
+      session: while (!this.#ended && s.state !== "logout") {
+        let ev: FramerEvent | null;
+        while ((ev = this.#framer.next()) === null) {
+          if (this.#ended) break session;
+          if (this.#shuttingDown) {
+            await s.line("* BYE Server shutting down");
+            break session;
+          }
+          // Before login the timer runs from the connection's start: trickled bytes or a NOOP now
+          // and then do not keep an unauthenticated connection (and its slot) open for ever.
+          this.#arm(s.state === "notauth" ? Math.max(0, this.#preAuthUntil - Date.now()) : this.opts.idleTimeoutMs);
+          await this.#sleep();
+          this.#clearTimer();
+          if (this.#timedOut) {
+            // RFC 9051 §5.4: autologout, announced with BYE.
+            await s.line("* BYE Autologout; idle for too long");
+            break session;
+          }
+        }
         await this.#handle(ev);
       }
     } catch (err) {
       s.log.error("imap session failed", { error: err });
     } finally {
+      // First, so nothing below can keep the connection listed as live.
+      this.opts.onClosed?.(this);
       this.#clearTimer();
       s.deselect();
       const sock = this.#socket;
@@ -113,21 +157,14 @@ export class ImapConnection implements ConnectionPort {
     this.#wakeUp();
   }
 
-  #attach(sock: net.Socket | tls.TLSSocket): void {
-    this.#detach = watchSocket(sock, {
-      bytes: (b) => {
-        this.#framer.push(b);
-        this.#wakeUp();
-      },
-      gone: () => this.#end(),
-    });
+  /** SocketDriver: bytes from the client. */
+  onSocketBytes(b: Uint8Array): void {
+    this.#framer.push(b);
+    this.#wakeUp();
   }
 
-  /** Removes exactly the listeners #attach added. */
-  #detach: (() => void) | null = null;
-
-
-  #end(): void {
+  /** SocketDriver: EOF, close or error. */
+  onSocketGone(): void {
     this.#ended = true;
     this.#wakeUp();
   }
@@ -149,7 +186,8 @@ export class ImapConnection implements ConnectionPort {
   #pending: Uint8Array[] | null = null;
   #pendingBytes = 0;
 
-  async #write(chunks: readonly Uint8Array[]): Promise<void> {
+  /** Output (the session's responses). */
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
     if (!this.#corked) return this.#send(chunks);
     const pending = (this.#pending ??= []);
     for (const c of chunks) {
@@ -179,35 +217,20 @@ export class ImapConnection implements ConnectionPort {
     }
   }
 
-  /** The next framer event, waiting for bytes; null at EOF, timeout or shutdown. */
-  async #next(): Promise<FramerEvent | null> {
-    for (;;) {
-      const ev = this.#framer.next();
-      if (ev) return ev;
-      if (this.#ended) return null;
-      if (this.#shuttingDown) {
-        await this.session.line("* BYE Server shutting down");
-        return null;
-      }
-      // Before login the timer runs from the connection's start: trickled bytes or a NOOP now
-      // and then do not keep an unauthenticated connection (and its slot) open for ever.
-      this.#arm(this.session.state === "notauth" ? Math.max(0, this.#preAuthUntil - Date.now()) : this.opts.idleTimeoutMs);
-      await new Promise<void>((r) => (this.#wake = r));
-      this.#clearTimer();
-      if (this.#timedOut) {
-        // RFC 9051 §5.4: autologout, announced with BYE.
-        await this.session.line("* BYE Autologout; idle for too long");
-        return null;
-      }
-    }
+  /** Resolves at the next #wakeUp (bytes, EOF, a poke, shutdown or the timer). */
+  #sleep(): Promise<void> {
+    return new Promise<void>((r) => (this.#wake = r));
+  }
+
+  /** One shared callback, the connection passed as the timer's argument: no closure per armed timer. */
+  static #onTimer(conn: ImapConnection): void {
+    conn.#timedOut = true;
+    conn.#wakeUp();
   }
 
   #arm(ms: number): void {
     this.#timedOut = false;
-    this.#timer = setTimeout(() => {
-      this.#timedOut = true;
-      this.#wakeUp();
-    }, ms);
+    this.#timer = setTimeout(ImapConnection.#onTimer, ms, this);
   }
 
   #clearTimer(): void {
@@ -215,15 +238,17 @@ export class ImapConnection implements ConnectionPort {
     this.#timer = null;
   }
 
-  async #handle(ev: FramerEvent): Promise<void> {
+  /**
+   * Answers one framer event. Not async itself: a command runs in #execute, so what stays
+   * suspended during a long command (IDLE) is its tag and parsed form, not the framed bytes.
+   */
+  #handle(ev: FramerEvent): Promise<void> {
     const s = this.session;
     switch (ev.type) {
       case "continue":
         return s.line(`+ ${ev.text}`);
       case "reject":
-        await this.#write([enc.encode(ev.response)]);
-        if (ev.fatal) s.state = "logout";
-        return;
+        return this.#reject(ev.response, ev.fatal);
       case "command": {
         const parsed = parseCommand(ev);
         // An untagged refusal is always BAD; a tagged one keeps the parser's status (SEARCH with an
@@ -233,28 +258,34 @@ export class ImapConnection implements ConnectionPort {
         if (!allowedIn(command.name, s.state)) {
           return s.tagged(tag, "BAD", `${command.name} is not valid in this state`);
         }
-        const before = s.state;
-        this.#corked = true;
-        try {
-          await EXECUTORS[command.name](s, tag, command as never, this);
-        } catch (err) {
-          // DESIGN §3: a handler that failed or timed out is a temporary failure for the client.
-          if (err instanceof HandlerFailure) await s.tagged(tag, "NO", "[UNAVAILABLE] Temporary failure, try again later");
-          else {
-            s.log.error("imap command failed", { command: command.name, error: err });
-            await s.tagged(tag, "NO", "[SERVERBUG] Internal error, try again later");
-          }
-        } finally {
-          this.#corked = false;
-          await this.#flush();
-        }
-        // After login: literals up to APPENDLIMIT (RFC 7889), the command cap just above it.
-        if (before === "notauth" && s.state !== "notauth") {
-          this.#framer.setLimits({ ...POST_AUTH_LIMITS, maxLiteral: this.deps.appendLimit, maxCommand: Math.max(POST_AUTH_LIMITS.maxCommand, this.deps.appendLimit + 1024 * 1024) });
-        }
-        return;
+        return this.#execute(tag, command);
       }
     }
+  }
+
+  async #reject(response: string, fatal: boolean): Promise<void> {
+    await this.write([enc.encode(response)]);
+    if (fatal) this.session.state = "logout";
+  }
+
+  async #execute(tag: string, command: Command): Promise<void> {
+    const s = this.session;
+    const before = s.state;
+    this.#corked = true;
+    try {
+      await EXECUTORS[command.name](s, tag, command as never, this);
+    } catch (err) {
+      // DESIGN §3: a handler that failed or timed out is a temporary failure for the client.
+      if (err instanceof HandlerFailure) await s.tagged(tag, "NO", "[UNAVAILABLE] Temporary failure, try again later");
+      else {
+        s.log.error("imap command failed", { command: command.name, error: err });
+        await s.tagged(tag, "NO", "[SERVERBUG] Internal error, try again later");
+      }
+    } finally {
+      this.#corked = false;
+      await this.#flush();
+    }
+    if (before === "notauth" && s.state !== "notauth") this.#framer.useLimits(postAuthLimits(this.deps.appendLimit));
   }
 
   /**
@@ -262,15 +293,16 @@ export class ImapConnection implements ConnectionPort {
    * error, or when `timeoutMs` has passed since the call (a deadline: wake-ups for pushed
    * changes or keep-alives must not extend it).
    */
-  async readRawLine(timeoutMs: number, onWait?: () => Promise<void>): Promise<string | null> {
+  async readRawLine(timeoutMs: number, onWake?: (s: ImapSession, tick: boolean) => Promise<void>, tickMs = 0): Promise<string | null> {
     const until = Date.now() + timeoutMs;
+    let nextTick = tickMs > 0 ? Date.now() + tickMs : Infinity;
     for (;;) {
       const ev = this.#framer.next();
       if (ev) {
         if (ev.type === "command") return dec.decode(ev.line);
         if (ev.type === "reject") {
           // E.g. an oversized LITERAL+ during IDLE: answered like anywhere else.
-          await this.#write([enc.encode(ev.response)]);
+          await this.write([enc.encode(ev.response)]);
           if (ev.fatal) {
             this.session.state = "logout";
             return null;
@@ -280,21 +312,29 @@ export class ImapConnection implements ConnectionPort {
       }
       if (this.#ended) return null;
       if (this.#shuttingDown) {
-        // Server stop during IDLE or a SASL exchange: say BYE as #next does (RFC 9051 §7.1.5).
+        // Server stop during IDLE or a SASL exchange: say BYE as run() does (RFC 9051 §7.1.5).
         await this.session.line("* BYE Server shutting down");
         this.session.state = "logout";
         return null;
       }
       // The client is about to be waited for: it must have seen everything written so far.
       await this.#flush();
-      const left = until - Date.now();
+      const now = Date.now();
+      const left = until - now;
       if (left <= 0) return null;
-      this.#arm(left);
-      await new Promise<void>((r) => (this.#wake = r));
+      // One timer for the deadline and the next tick, whichever is first.
+      this.#arm(Math.max(0, Math.min(left, nextTick - now)));
+      await this.#sleep();
       this.#clearTimer();
-      if (this.#timedOut) return null;
-      if (onWait) await onWait();
-      // onWait may have ended the session (IDLE pushing BYE for a deleted mailbox).
+      const woke = Date.now();
+      if (this.#timedOut && woke >= until) return null;
+      let tick = false;
+      if (woke >= nextTick) {
+        tick = true;
+        while (nextTick <= woke) nextTick += tickMs;
+      }
+      if (onWake) await onWake(this.session, tick);
+      // onWake may have ended the session (IDLE pushing BYE for a deleted mailbox).
       if (this.session.state === "logout") return null;
     }
   }
@@ -311,10 +351,10 @@ export class ImapConnection implements ConnectionPort {
     if (!this.deps.certs) return false;
     const secure = await switchToTls(this.#socket as net.Socket, this.deps.certs, {
       discard: () => void this.#framer.take(),
-      detach: () => this.#detach?.(),
+      detach: () => detachDriver(this.#socket, this),
       attach: (sock) => {
         this.#socket = sock;
-        this.#attach(sock);
+        attachDriver(sock, this);
       },
     });
     if (!secure) {

@@ -8,7 +8,12 @@ import type { ImapSession, ImapState } from "./session.ts";
 export type ConnectionPort = {
   capabilities(): string[];
   readonly loginAllowed: boolean;
-  readRawLine(timeoutMs: number, onWait?: () => Promise<void>): Promise<string | null>;
+  /**
+   * One raw line (a SASL response, IDLE's DONE); null at EOF, shutdown or after `timeoutMs`.
+   * `onWake` runs after each wake-up that brought no line (a poke), with `tick` true once
+   * every `tickMs` (IDLE keep-alives share the deadline's timer: one timer per connection).
+   */
+  readRawLine(timeoutMs: number, onWake?: (s: ImapSession, tick: boolean) => Promise<void>, tickMs?: number): Promise<string | null>;
   poke(): void;
   startTls(): Promise<boolean>;
   readonly authLimits: { readonly maxFailures: number; readonly delayMs: number };

@@ -21,7 +21,7 @@ export function statusItemsProblem(s: ImapSession, items: readonly StatusItem[])
  */
 export function noteStatusItems(s: ImapSession, items: readonly StatusItem[]): void {
   if (!items.includes("HIGHESTMODSEQ")) return;
-  s.enabled.add("CONDSTORE");
+  s.enable("CONDSTORE");
   if (s.selected) s.selected.condstore = true;
 }
 

@@ -321,23 +321,21 @@ async function wholeMessage(db: Db, hash: string): Promise<{ raw: Uint8Array; mi
  */
 async function headerBlocks(db: Db, hashes: readonly string[], dates = true): Promise<Map<string, { raw: Uint8Array; parsed: ParsedMessage }>> {
   const unique = [...new Set(hashes)];
-  const res = await db.client.execute({
-    sql:
-      `SELECT hash, json_extract(mime, '$.root.headerEnd') AS he, ${dates ? "json_extract(mime, '$.envelope.date') AS ed, json_extract(mime, '$.date') AS d" : "NULL AS ed, NULL AS d"}, ` +
+  const rows = await db.read.all(
+    `SELECT hash, json_extract(mime, '$.root.headerEnd') AS he, ${dates ? "json_extract(mime, '$.envelope.date') AS ed, json_extract(mime, '$.date') AS d" : "NULL AS ed, NULL AS d"}, ` +
       `substr(content, 1, json_extract(mime, '$.root.headerEnd')) AS head FROM bodies WHERE hash IN (${unique.map(() => "?").join(",")})`,
-    args: unique,
-  });
+    unique,
+  );
   const out = new Map<string, { raw: Uint8Array; parsed: ParsedMessage }>();
-  for (const row of res.rows) {
-    const head = row.head;
+  for (const [hash, he, ed, d, head] of rows) {
     const raw = head instanceof ArrayBuffer ? new Uint8Array(head) : ArrayBuffer.isView(head) ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : new TextEncoder().encode(String(head ?? ""));
     // Just what searchContent reads for header keys: the root's header extent and the dates.
     const parsed = {
-      root: { headerStart: 0, headerEnd: Number(row.he ?? raw.length) },
-      envelope: { date: row.ed === null || row.ed === undefined ? null : String(row.ed) },
-      date: row.d === null || row.d === undefined ? null : String(row.d),
+      root: { headerStart: 0, headerEnd: Number(he ?? raw.length) },
+      envelope: { date: ed === null || ed === undefined ? null : String(ed) },
+      date: d === null || d === undefined ? null : String(d),
     } as unknown as ParsedMessage;
-    out.set(String(row.hash), { raw, parsed });
+    out.set(String(hash), { raw, parsed });
   }
   return out;
 }

@@ -41,18 +41,20 @@ export type ImapDeps = {
 export type Output = { write(chunks: readonly Uint8Array[]): Promise<void> };
 
 const enc = new TextEncoder();
+const NONE_ENABLED: ReadonlySet<string> = new Set();
 
 export class ImapSession {
   state: ImapState = "notauth";
   user: { id: number; address: string } | null = null;
   selected: Selected | null = null;
-  readonly enabled = new Set<string>();
+  /** ENABLEd extensions (RFC 5161); most sessions enable none, so the set is made on demand. */
+  #enabled: Set<string> | null = null;
   /** SEARCHRES `$` (RFC 5182): UIDs of the last SEARCH ... RETURN (SAVE). */
   saved: number[] | null = null;
   tls: TlsInfo | null;
   authFailures = 0;
-  /** Set while IDLE runs: changes are pushed at once. */
-  idling: { tag: string } | null = null;
+  /** True while IDLE runs: changes are pushed at once. */
+  idling = false;
 
   constructor(
     readonly id: string,
@@ -63,6 +65,14 @@ export class ImapSession {
     readonly log: Logger,
   ) {
     this.tls = tls;
+  }
+
+  get enabled(): ReadonlySet<string> {
+    return this.#enabled ?? NONE_ENABLED;
+  }
+
+  enable(extension: string): void {
+    (this.#enabled ??= new Set()).add(extension);
   }
 
   /** IMAP4rev2 enabled (RFC 9051 §6.3.1); otherwise rev1 behaviour. */

@@ -4,6 +4,7 @@
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Readonly<Record<string, unknown>>;
 
+/** Call the methods on the logger (`log.info(…)`): they are shared prototype methods, not bound. */
 export type Logger = {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
@@ -16,36 +17,78 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 export type LogSink = (line: string) => void;
 
+/** What every logger of one createLogger() shares. */
+type Core = { readonly min: number; readonly format: "json" | "text"; readonly sink: LogSink };
+
+/**
+ * One logger is three references: every IMAP connection holds a child for as long as it is
+ * open (tens of thousands idle), so a child must not own closures or a copy of its parent's
+ * fields. The fields are merged when a line is written, which is rare next to child().
+ */
+class ChainLogger implements Logger {
+  readonly #core: Core;
+  readonly #parent: ChainLogger | null;
+  readonly #fields: LogFields;
+
+  constructor(core: Core, parent: ChainLogger | null, fields: LogFields) {
+    this.#core = core;
+    this.#parent = parent;
+    this.#fields = fields;
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.#emit("debug", msg, fields);
+  }
+
+  info(msg: string, fields?: LogFields): void {
+    this.#emit("info", msg, fields);
+  }
+
+  warn(msg: string, fields?: LogFields): void {
+    this.#emit("warn", msg, fields);
+  }
+
+  error(msg: string, fields?: LogFields): void {
+    this.#emit("error", msg, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return new ChainLogger(this.#core, this, fields);
+  }
+
+  /** Root first, each child's fields over its parent's (as `{ ...parent, ...child }` did). */
+  #bindings(): LogFields {
+    const p = this.#parent;
+    return p === null ? this.#fields : { ...p.#bindings(), ...this.#fields };
+  }
+
+  #emit(level: LogLevel, msg: string, fields?: LogFields): void {
+    const core = this.#core;
+    if (ORDER[level] < core.min) return;
+    const base = this.#bindings();
+    const rec = { t: new Date().toISOString(), level, msg, ...base, ...fields };
+    if (core.format === "json") core.sink(JSON.stringify(rec, jsonSafe));
+    else {
+      const extra = Object.entries({ ...base, ...fields })
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v, jsonSafe)}`)
+        .join(" ");
+      core.sink(`${rec.t} ${level.toUpperCase()} ${msg}${extra ? " " + extra : ""}`);
+    }
+  }
+}
+
 export function createLogger(opts: {
   level?: LogLevel;
   format?: "json" | "text";
   sink?: LogSink;
   base?: LogFields;
 }): Logger {
-  const min = ORDER[opts.level ?? "info"];
-  const format = opts.format ?? "json";
-  const sink = opts.sink ?? ((line: string) => process.stderr.write(line + "\n"));
-  const make = (base: LogFields): Logger => {
-    const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
-      if (ORDER[level] < min) return;
-      const rec = { t: new Date().toISOString(), level, msg, ...base, ...fields };
-      if (format === "json") sink(JSON.stringify(rec, jsonSafe));
-      else {
-        const extra = Object.entries({ ...base, ...fields })
-          .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v, jsonSafe)}`)
-          .join(" ");
-        sink(`${rec.t} ${level.toUpperCase()} ${msg}${extra ? " " + extra : ""}`);
-      }
-    };
-    return {
-      debug: (m, f) => emit("debug", m, f),
-      info: (m, f) => emit("info", m, f),
-      warn: (m, f) => emit("warn", m, f),
-      error: (m, f) => emit("error", m, f),
-      child: (fields) => make({ ...base, ...fields }),
-    };
+  const core: Core = {
+    min: ORDER[opts.level ?? "info"],
+    format: opts.format ?? "json",
+    sink: opts.sink ?? ((line: string) => process.stderr.write(line + "\n")),
   };
-  return make(opts.base ?? {});
+  return new ChainLogger(core, null, opts.base ?? {});
 }
 
 function jsonSafe(_key: string, value: unknown): unknown {

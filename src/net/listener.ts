@@ -9,8 +9,6 @@ import type { Logger } from "../log/logger.ts";
 
 export type ConnectionLimits = { readonly maxConnections: number; readonly maxConnectionsPerIp: number };
 
-export type AcceptedSocket = { socket: net.Socket | tls.TLSSocket; implicitTls: boolean };
-
 export type StartedListener = {
   readonly host: string;
   readonly port: number;
@@ -46,6 +44,10 @@ export class ConnectionCounter {
   }
 }
 
+/** The client IP whose connection slot a socket holds, until its "close" gives it back. */
+const SLOT_IP = Symbol("hikyaku.slotIp");
+type Slotted = net.Socket & { [SLOT_IP]?: string | undefined };
+
 export async function startListener(opts: {
   host: string;
   port: number;
@@ -54,10 +56,24 @@ export async function startListener(opts: {
   counter: ConnectionCounter;
   /** Written when a limit refuses the connection, e.g. "421 4.7.0 …\r\n". */
   refuse: (why: "total" | "ip") => string;
-  onConnection: (s: AcceptedSocket) => Promise<void>;
+  /**
+   * Runs one connection to its end. The driver ends its socket itself, also on failure; a
+   * synchronous throw (the driver could not be built) destroys the socket here.
+   */
+  onConnection: (socket: net.Socket | tls.TLSSocket, implicitTls: boolean) => Promise<void>;
   log: Logger;
 }): Promise<StartedListener> {
   const sockets = new Set<net.Socket>();
+  // Listener-level functions (the socket is `this` or an argument): nothing is allocated per
+  // connection for the slot release or the failure path, as idle IMAP connections add up.
+  function release(this: Slotted): void {
+    const ip = this[SLOT_IP];
+    if (ip === undefined) return;
+    this[SLOT_IP] = undefined;
+    sockets.delete(this);
+    opts.counter.release(ip);
+  }
+  const failed = (err: unknown) => opts.log.error("connection handler failed", { error: err });
   const handle = (socket: net.Socket | tls.TLSSocket) => {
     const ip = socket.remoteAddress ?? "unknown";
     const slot = opts.counter.acquire(ip);
@@ -68,18 +84,18 @@ export async function startListener(opts: {
     }
     sockets.add(socket);
     socket.setNoDelay(true);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      sockets.delete(socket);
-      opts.counter.release(ip);
-    };
-    socket.once("close", release);
-    opts.onConnection({ socket, implicitTls: opts.implicitTls }).catch((err) => {
-      opts.log.error("connection handler failed", { error: err });
+    (socket as Slotted)[SLOT_IP] = ip;
+    // "close" is emitted once; `on` spares the once-wrapper `once` would allocate.
+    socket.on("close", release);
+    let running: Promise<void>;
+    try {
+      running = opts.onConnection(socket, opts.implicitTls);
+    } catch (err) {
+      failed(err);
       socket.destroy();
-    });
+      return;
+    }
+    running.then(undefined, failed);
   };
   let server: net.Server;
   if (opts.implicitTls) {

@@ -12,7 +12,7 @@ import type { SessionOptions, SmtpAction, SmtpInput, SmtpState } from "../protoc
 import { ChunkCollector, DataDecoder } from "../protocol/smtp/data-decoder.ts";
 import { LineReader } from "./line-reader.ts";
 import { switchToTls, tlsInfo } from "./tls.ts";
-import { watchSocket } from "./watch-socket.ts";
+import { attachDriver, detachDriver, type SocketDriver } from "./watch-socket.ts";
 import type { CertStore } from "./certs.ts";
 import type { TraceEntry } from "../events/trace.ts";
 
@@ -35,7 +35,8 @@ type Mode = { kind: "line" } | { kind: "data"; decoder: DataDecoder } | { kind: 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const SASL_MAX_LINE = 12288;
 
-export class SmtpConnection {
+/** Its own socket driver: no listener closures per connection (src/net/watch-socket.ts). */
+export class SmtpConnection implements SocketDriver {
   #socket: net.Socket | tls.TLSSocket;
   #state: SmtpState;
   #reader: LineReader;
@@ -58,7 +59,7 @@ export class SmtpConnection {
     this.#state = createSession(session, opts);
     this.#reader = new LineReader(deps.maxCommandLine);
     this.#log = deps.log.child({ session: session.id, proto: session.protocol, remote: session.remoteAddress });
-    this.#attach(socket);
+    attachDriver(socket, this);
   }
 
   /** Runs the session to its end; resolves when the connection is closed. */
@@ -85,19 +86,11 @@ export class SmtpConnection {
     }
   }
 
-  /** Removes exactly the listeners #attach added (others, e.g. the listener's slot release, stay). */
-  #detach: (() => void) | null = null;
-
-  #attach(sock: net.Socket | tls.TLSSocket): void {
-    this.#detach = watchSocket(sock, {
-      bytes: (b) => this.#onBytes(b),
-      gone: (err) => {
-        if (err) this.#log.debug("socket error", { error: err });
-        this.#end();
-      },
-    });
+  /** SocketDriver: EOF, close or error. */
+  onSocketGone(err?: Error): void {
+    if (err) this.#log.debug("socket error", { error: err });
+    this.#end();
   }
-
 
   #end(): void {
     this.#ended = true;
@@ -110,7 +103,8 @@ export class SmtpConnection {
     w?.();
   }
 
-  #onBytes(bytes: Uint8Array): void {
+  /** SocketDriver: bytes from the client. */
+  onSocketBytes(bytes: Uint8Array): void {
     // Decided on arrival, not when the line is framed: by then the greeting may already be
     // queued (the connect handler ran while the bytes waited in the buffer).
     if (!this.#bannerSent && bytes.length > 0) this.#earlyTalker = true;
@@ -285,10 +279,10 @@ export class SmtpConnection {
     // RFC 3207 §4 / DESIGN §5: pipelined bytes are discarded; see switchToTls.
     const secure = await switchToTls(this.#socket as net.Socket, this.deps.certs, {
       discard: () => void this.#reader.take(),
-      detach: () => this.#detach?.(),
+      detach: () => detachDriver(this.#socket, this),
       attach: (sock) => {
         this.#socket = sock;
-        this.#attach(sock);
+        attachDriver(sock, this);
       },
     });
     if (!secure) {

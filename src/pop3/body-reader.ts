@@ -9,8 +9,10 @@ export const READ_CHUNK = 8 * 1024 * 1024;
 const AHEAD_MESSAGES = 32;
 const AHEAD_BYTES = 512 * 1024;
 
+/** A blob as a plain Uint8Array view (db.read gives Node Buffers; the remote client ArrayBuffers). */
 function bytes(v: unknown): Uint8Array | null {
-  return v instanceof ArrayBuffer ? new Uint8Array(v) : v instanceof Uint8Array ? v : null;
+  if (v instanceof Uint8Array) return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return v instanceof ArrayBuffer ? new Uint8Array(v) : null;
 }
 
 export type StoredMessage = {
@@ -28,12 +30,12 @@ export type StoredMessage = {
 export async function findMessage(db: Db, mailboxId: number, uid: number, hash: string, size: number): Promise<StoredMessage | null> {
   const exists = "EXISTS (SELECT 1 FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?)";
   if (size <= READ_CHUNK) {
-    const res = await db.client.execute({ sql: `SELECT content FROM bodies WHERE hash = ? AND ${exists}`, args: [hash, mailboxId, uid] });
-    const whole = bytes(res.rows[0]?.content);
+    const row = await db.read.get(`SELECT content FROM bodies WHERE hash = ? AND ${exists}`, [hash, mailboxId, uid]);
+    const whole = bytes(row?.[0]);
     return whole ? { hash, size, whole } : null;
   }
-  const res = await db.client.execute({ sql: `SELECT ${exists} AS ok`, args: [mailboxId, uid] });
-  return Number(res.rows[0]?.ok) === 1 ? { hash, size, whole: null } : null;
+  const ok = await db.read.value(`SELECT ${exists} AS ok`, [mailboxId, uid]);
+  return Number(ok) === 1 ? { hash, size, whole: null } : null;
 }
 
 /** The body's octets in order, one piece of at most READ_CHUNK at a time. */
@@ -43,8 +45,7 @@ export async function* bodyChunks(db: Db, m: StoredMessage): AsyncGenerator<Uint
     return;
   }
   for (let off = 0; off < m.size; off += READ_CHUNK) {
-    const res = await db.client.execute({ sql: "SELECT substr(content, ?, ?) AS c FROM bodies WHERE hash = ?", args: [off + 1, READ_CHUNK, m.hash] });
-    const c = bytes(res.rows[0]?.c);
+    const c = bytes(await db.read.value("SELECT substr(content, ?, ?) AS c FROM bodies WHERE hash = ?", [off + 1, READ_CHUNK, m.hash]));
     // Bodies are immutable and never removed while referenced; a vanished one is a bug.
     if (!c || c.length === 0) throw new Error(`body ${m.hash} vanished while being read`);
     yield c;
@@ -68,10 +69,10 @@ export async function scanBodies(
       batch.push(small[i].hash);
       bytes += small[i].size;
     }
-    const res = await db.client.execute({ sql: "SELECT hash, content FROM bodies WHERE hash IN (SELECT value FROM json_each(?))", args: [JSON.stringify(batch)] });
-    for (const r of res.rows) {
-      const hash = String(r.hash);
-      onChunk(hash, bytes(r.content) ?? new Uint8Array(0));
+    const rows = await db.read.all("SELECT hash, content FROM bodies WHERE hash IN (SELECT value FROM json_each(?))", [JSON.stringify(batch)]);
+    for (const r of rows) {
+      const hash = String(r[0]);
+      onChunk(hash, bytes(r[1]) ?? new Uint8Array(0));
       onEnd(hash);
     }
   }
@@ -129,14 +130,14 @@ export class ReadAhead {
     }
     if (batch.length === 1) return findMessage(this.db, this.mailboxId, want.uid, want.hash, want.size);
     // Joined through mailbox_messages: only messages still in the mailbox come back.
-    const res = await this.db.client.execute({
-      sql: "SELECT m.uid, b.content FROM mailbox_messages m JOIN bodies b ON b.hash = m.body_hash WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?))",
-      args: [this.mailboxId, JSON.stringify(batch)],
-    });
+    const rows = await this.db.read.all(
+      "SELECT m.uid, b.content FROM mailbox_messages m JOIN bodies b ON b.hash = m.body_hash WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?))",
+      [this.mailboxId, JSON.stringify(batch)],
+    );
     let found: Uint8Array | null = null;
-    for (const r of res.rows) {
-      const uid = Number(r.uid);
-      const body = bytes(r.content);
+    for (const r of rows) {
+      const uid = Number(r[0]);
+      const body = bytes(r[1]);
       if (!body) continue;
       if (uid === want.uid) found = body;
       else {

@@ -6,11 +6,8 @@ import type { FlagState } from "./imap-flags.ts";
 
 /** Messages with MODSEQ > `modseq` (new or flag-changed), ascending by UID. */
 export async function changedSince(db: Db, mailboxId: number, modseq: number | bigint): Promise<FlagState[]> {
-  const res = await db.client.execute({
-    sql: "SELECT uid, flags, modseq FROM mailbox_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-    args: [mailboxId, modseq],
-  });
-  return res.rows.map((r) => ({ uid: Number(r.uid), flags: JSON.parse(String(r.flags)) as string[], modseq: Number(r.modseq) }));
+  const rows = await db.read.all("SELECT uid, flags, modseq FROM mailbox_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", [mailboxId, modseq]);
+  return rows.map((r) => ({ uid: Number(r[0]), flags: JSON.parse(String(r[1])) as string[], modseq: Number(r[2]) }));
 }
 
 /**
@@ -18,9 +15,6 @@ export async function changedSince(db: Db, mailboxId: number, modseq: number | b
  * is remembered (no compaction yet), so a client is never told of UIDs it already saw go.
  */
 export async function vanishedSince(db: Db, mailboxId: number, modseq: number | bigint): Promise<number[]> {
-  const res = await db.client.execute({
-    sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-    args: [mailboxId, modseq],
-  });
-  return res.rows.map((r) => Number(r.uid));
+  const rows = await db.read.all("SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", [mailboxId, modseq]);
+  return rows.map((r) => Number(r[0]));
 }

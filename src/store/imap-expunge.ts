@@ -27,6 +27,6 @@ export function modseqOf(mailboxId: number): { sql: string; args: number[] } {
 }
 
 async function highest(db: Db, mailboxId: number): Promise<number> {
-  const res = await db.client.execute(modseqOf(mailboxId));
-  return Number(res.rows[0]?.highest_modseq ?? 0);
+  const q = modseqOf(mailboxId);
+  return Number((await db.read.value(q.sql, q.args)) ?? 0);
 }

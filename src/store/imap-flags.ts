@@ -56,8 +56,8 @@ export async function storeFlags(
   unchangedSince?: number | bigint | null,
 ): Promise<StoreResult> {
   if (uids.length === 0) {
-    const [row] = (await db.client.execute({ sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", args: [mailboxId] })).rows;
-    return { updated: [], unchanged: [], modified: [], highestModseq: Number(row?.highest_modseq ?? 0), changes: [] };
+    const hms = await db.read.value("SELECT highest_modseq FROM mailboxes WHERE id = ?", [mailboxId]);
+    return { updated: [], unchanged: [], modified: [], highestModseq: Number(hms ?? 0), changes: [] };
   }
   const edit = flagEdit(op);
   const inSet = uidFilter(uids, "uids", "mailbox_messages.uid");

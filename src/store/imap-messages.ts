@@ -24,16 +24,15 @@ export type MessageMeta = MessageSummary & {
   head?: { bytes: Uint8Array; headerStart: number; headerEnd: number; bodyStart: number };
 };
 
-type Row = Record<string, unknown>;
-
-function summary(r: Row): MessageSummary {
+/** Columns 0-5: uid, flags, modseq, internal_date, size, body_hash. */
+function summary(r: readonly unknown[]): MessageSummary {
   return {
-    uid: Number(r.uid),
-    flags: JSON.parse(String(r.flags)) as string[],
-    modseq: Number(r.modseq),
-    internalDate: Number(r.internal_date),
-    size: Number(r.size),
-    bodyHash: String(r.body_hash),
+    uid: Number(r[0]),
+    flags: JSON.parse(String(r[1])) as string[],
+    modseq: Number(r[2]),
+    internalDate: Number(r[3]),
+    size: Number(r[4]),
+    bodyHash: String(r[5]),
   };
 }
 
@@ -43,13 +42,12 @@ function summary(r: Row): MessageSummary {
  * materialising 10k driver row objects and parsing each row's flags separately.
  */
 export async function listUids(db: Db, mailboxId: number): Promise<MessageSummary[]> {
-  const res = await db.client.execute({
-    sql:
-      "SELECT json_group_array(json_array(uid, json(flags), modseq, internal_date, size, body_hash)) AS j " +
+  const j = await db.read.value(
+    "SELECT json_group_array(json_array(uid, json(flags), modseq, internal_date, size, body_hash)) AS j " +
       "FROM (SELECT uid, flags, modseq, internal_date, size, body_hash FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid)",
-    args: [mailboxId],
-  });
-  const rows = JSON.parse(String(res.rows[0]?.j ?? "[]")) as [number, string[], number, number, number, string][];
+    [mailboxId],
+  );
+  const rows = JSON.parse(String(j ?? "[]")) as [number, string[], number, number, number, string][];
   const out = rows.map(([uid, flags, modseq, internalDate, size, bodyHash]) => ({ uid, flags, modseq, internalDate, size, bodyHash }));
   // Aggregate order follows the ordered subquery in SQLite, but that is not a documented promise.
   for (let i = 1; i < out.length; i++) {
@@ -58,9 +56,9 @@ export async function listUids(db: Db, mailboxId: number): Promise<MessageSummar
   return out;
 }
 
-/** A BLOB column value as bytes (a view, not a copy). */
+/** A BLOB column value as a plain Uint8Array (a view, not a copy; db.read gives Node Buffers). */
 export function blobBytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v;
+  if (v instanceof Uint8Array) return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   return typeof v === "string" ? new TextEncoder().encode(v) : new Uint8Array(0);
@@ -76,29 +74,28 @@ export async function getMessages(db: Db, mailboxId: number, uids: readonly numb
   const f = uidFilter(uids, "uids", "m.uid");
   const join = opts.mime || opts.head;
   if (!join) return summaries(db, mailboxId, f);
-  const res = await db.client.execute({
-    sql:
-      `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, m.body_hash${opts.mime ? ", b.mime" : ""}` +
+  const rows = await db.read.all(
+    `SELECT m.uid, m.flags, m.modseq, m.internal_date, m.size, m.body_hash${opts.mime ? ", b.mime" : ", NULL"}` +
       `${opts.head ? ", json_extract(b.mime, '$.root.headerStart') AS hs, json_extract(b.mime, '$.root.headerEnd') AS he, json_extract(b.mime, '$.root.bodyStart') AS bs, substr(b.content, 1, json_extract(b.mime, '$.root.bodyStart')) AS head" : ""} ` +
       `FROM mailbox_messages m${join ? " JOIN bodies b ON b.hash = m.body_hash" : ""} ` +
       `WHERE m.mailbox_id = :mbx${f.sql} ORDER BY m.uid`,
-    args: { mbx: mailboxId, ...f.args },
-  });
-  return res.rows.map((r) => {
+    { mbx: mailboxId, ...f.args },
+  );
+  // Columns 6 (mime or NULL), then with `head` 7-10: hs, he, bs, head.
+  return rows.map((r) => {
     const m: MessageMeta = summary(r);
-    if (opts.mime) m.mime = JSON.parse(String(r.mime)) as ParsedMessage;
-    if (opts.head) m.head = { bytes: blobBytes(r.head), headerStart: Number(r.hs ?? 0), headerEnd: Number(r.he ?? 0), bodyStart: Number(r.bs ?? 0) };
+    if (opts.mime) m.mime = JSON.parse(String(r[6])) as ParsedMessage;
+    if (opts.head) m.head = { bytes: blobBytes(r[10]), headerStart: Number(r[7] ?? 0), headerEnd: Number(r[8] ?? 0), bodyStart: Number(r[9] ?? 0) };
     return m;
   });
 }
 
 /** The UIDs in [from, to], ascending, read from the (mailbox_id, uid) index alone. */
 export async function uidsInRange(db: Db, mailboxId: number, from: number, to: number): Promise<number[]> {
-  const res = await db.client.execute({
-    sql: "SELECT group_concat(uid) AS u FROM (SELECT uid FROM mailbox_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid)",
-    args: [mailboxId, from, to],
-  });
-  const u = res.rows[0]?.u;
+  const u = await db.read.value(
+    "SELECT group_concat(uid) AS u FROM (SELECT uid FROM mailbox_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid)",
+    [mailboxId, from, to],
+  );
   if (u === null || u === undefined || u === "") return [];
   const out = String(u).split(",").map(Number);
   for (let i = 1; i < out.length; i++) {
@@ -111,11 +108,10 @@ export async function uidsInRange(db: Db, mailboxId: number, from: number, to: n
 export async function bodyHashes(db: Db, mailboxId: number, uids: readonly number[]): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   if (uids.length === 0) return out;
-  const res = await db.client.execute({
-    sql: "SELECT group_concat(uid || ' ' || body_hash, ' ') AS j FROM mailbox_messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))",
-    args: [mailboxId, JSON.stringify(uids)],
-  });
-  const j = res.rows[0]?.j;
+  const j = await db.read.value(
+    "SELECT group_concat(uid || ' ' || body_hash, ' ') AS j FROM mailbox_messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))",
+    [mailboxId, JSON.stringify(uids)],
+  );
   if (j === null || j === undefined || j === "") return out;
   const parts = String(j).split(" ");
   for (let i = 0; i + 1 < parts.length; i += 2) out.set(Number(parts[i]), parts[i + 1]!);
@@ -129,25 +125,23 @@ export async function headBlocks(db: Db, hashes: readonly string[]): Promise<Map
   const out = new Map<string, HeadBlock>();
   const unique = [...new Set(hashes)];
   if (unique.length === 0) return out;
-  const res = await db.client.execute({
-    sql:
-      "SELECT hash, json_extract(mime, '$.root.headerStart') AS hs, json_extract(mime, '$.root.headerEnd') AS he, json_extract(mime, '$.root.bodyStart') AS bs, " +
+  const rows = await db.read.all(
+    "SELECT hash, json_extract(mime, '$.root.headerStart') AS hs, json_extract(mime, '$.root.headerEnd') AS he, json_extract(mime, '$.root.bodyStart') AS bs, " +
       "substr(content, 1, json_extract(mime, '$.root.bodyStart')) AS head FROM bodies WHERE hash IN (SELECT value FROM json_each(?))",
-    args: [JSON.stringify(unique)],
-  });
-  for (const r of res.rows) out.set(String(r.hash), { bytes: blobBytes(r.head), headerStart: Number(r.hs ?? 0), headerEnd: Number(r.he ?? 0), bodyStart: Number(r.bs ?? 0) });
+    [JSON.stringify(unique)],
+  );
+  for (const r of rows) out.set(String(r[0]), { bytes: blobBytes(r[4]), headerStart: Number(r[1] ?? 0), headerEnd: Number(r[2] ?? 0), bodyStart: Number(r[3] ?? 0) });
   return out;
 }
 
 /** Metadata only: one concatenated JSON row rather than a driver row object per message. */
 async function summaries(db: Db, mailboxId: number, f: { sql: string; args: Record<string, InValue> }): Promise<MessageSummary[]> {
-  const res = await db.client.execute({
-    sql:
-      `SELECT group_concat(${SUMMARY_JSON}, ',') AS j FROM ` +
+  const j = await db.read.value(
+    `SELECT group_concat(${SUMMARY_JSON}, ',') AS j FROM ` +
       `(SELECT uid, flags, modseq, internal_date, size, body_hash FROM mailbox_messages m WHERE m.mailbox_id = :mbx${f.sql} ORDER BY m.uid)`,
-    args: { mbx: mailboxId, ...f.args },
-  });
-  return parseSummaries(res.rows[0]?.j);
+    { mbx: mailboxId, ...f.args },
+  );
+  return parseSummaries(j);
 }
 
 /**
@@ -171,13 +165,12 @@ function parseSummaries(j: unknown): MessageSummary[] {
  * in SQL and parsed once (a full-mailbox SEARCH: no driver row object per message).
  */
 export async function summariesInRange(db: Db, mailboxId: number, from: number, to: number): Promise<MessageSummary[]> {
-  const res = await db.client.execute({
-    sql:
-      `SELECT group_concat(${SUMMARY_JSON}, ',') AS j ` +
+  const j = await db.read.value(
+    `SELECT group_concat(${SUMMARY_JSON}, ',') AS j ` +
       "FROM (SELECT uid, flags, modseq, internal_date, size, body_hash FROM mailbox_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid)",
-    args: [mailboxId, from, to],
-  });
-  return parseSummaries(res.rows[0]?.j);
+    [mailboxId, from, to],
+  );
+  return parseSummaries(j);
 }
 
 /**
@@ -192,18 +185,11 @@ export async function selectInfo(db: Db, mailboxId: number): Promise<{ ranges: [
   const [all, unseen] = await Promise.all([
     // The UIDs as one string, cut into runs (gaps and islands) below: a third of the cost of
     // a window function doing it in SQL, and no row object per run.
-    db.client.execute({
-      sql: "SELECT group_concat(uid) AS u FROM (SELECT uid FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid)",
-      args: [mailboxId],
-    }),
+    db.read.value("SELECT group_concat(uid) AS u FROM (SELECT uid FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid)", [mailboxId]),
     // The first entry of the unseen partial index (src/db/schema/mailboxes.ts).
-    db.client.execute({
-      sql: `SELECT min(uid) AS uid FROM mailbox_messages WHERE mailbox_id = ? AND ${systemFlagTest("flags", "\\Seen", false)}`,
-      args: [mailboxId],
-    }),
+    db.read.value(`SELECT min(uid) AS uid FROM mailbox_messages WHERE mailbox_id = ? AND ${systemFlagTest("flags", "\\Seen", false)}`, [mailboxId]),
   ]);
-  const first = unseen.rows[0]?.uid;
-  return { ranges: uidRuns(all.rows[0]?.u), firstUnseenUid: first === null || first === undefined ? null : Number(first) };
+  return { ranges: uidRuns(all), firstUnseenUid: unseen === null || unseen === undefined ? null : Number(unseen) };
 }
 
 /** "1,2,3,7,8" → [[1,3],[7,8]]; the list is ascending (sorted first if it is not). */

@@ -112,13 +112,11 @@ function not(c: string | null): string | null {
 
 /** [uid, modseq] of the messages with UIDs in [from, to] that satisfy `cond`, ascending. */
 export async function matchingInRange(db: Db, mailboxId: number, from: number, to: number, cond: SqlCondition): Promise<[number, number][]> {
-  const res = await db.client.execute({
-    sql:
-      "SELECT group_concat(uid || ',' || modseq) AS j FROM " +
+  const j = await db.read.value(
+    "SELECT group_concat(uid || ',' || modseq) AS j FROM " +
       `(SELECT uid, modseq FROM mailbox_messages WHERE mailbox_id = :mbx AND uid BETWEEN :lo AND :hi AND ${cond.sql} ORDER BY uid)`,
-    args: { ...cond.args, mbx: mailboxId, lo: from, hi: to },
-  });
-  const j = res.rows[0]?.j;
+    { ...cond.args, mbx: mailboxId, lo: from, hi: to },
+  );
   if (j === null || j === undefined || j === "") return [];
   const nums = String(j).split(",");
   const out: [number, number][] = [];

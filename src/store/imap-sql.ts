@@ -14,10 +14,25 @@ export function mailboxById(id: number, key = "mbx"): MailboxRef {
 /** Which messages of a mailbox: listed UIDs, or all of them. */
 export type UidSelection = readonly number[] | "all";
 
-/** `AND uid IN …` over a JSON array argument: one statement size whatever the set size. */
+/**
+ * `AND uid …` for a UID set: `= :key` for one UID, `BETWEEN` for an ascending run without
+ * gaps (FETCH n, STORE u, FETCH a:b — most sets), otherwise `IN` over a JSON array argument,
+ * one statement text whatever the set size. The first two cost about half of json_each for
+ * a single UID and less for a run (measured on the bench corpus).
+ */
 export function uidFilter(sel: UidSelection, key: string, col = "uid"): { sql: string; args: Record<string, InValue> } {
   if (sel === "all") return { sql: "", args: {} };
+  if (sel.length === 1 && Number.isInteger(sel[0])) return { sql: ` AND ${col} = :${key}`, args: { [key]: sel[0]! } };
+  if (sel.length > 1 && isRun(sel)) return { sql: ` AND ${col} BETWEEN :${key}_lo AND :${key}_hi`, args: { [`${key}_lo`]: sel[0]!, [`${key}_hi`]: sel[sel.length - 1]! } };
   return { sql: ` AND ${col} IN (SELECT value FROM json_each(:${key}))`, args: { [key]: JSON.stringify(sel) } };
+}
+
+/** u, u+1, u+2, …: exactly the integers of [first, last]. */
+function isRun(uids: readonly number[]): boolean {
+  const first = uids[0]!;
+  if (!Number.isInteger(first)) return false;
+  for (let i = 1; i < uids.length; i++) if (uids[i] !== first + i) return false;
+  return true;
 }
 
 /**

@@ -41,19 +41,20 @@ const ONE_COUNTS =
   "(SELECT count(*) FROM mailbox_messages x WHERE x.mailbox_id = :id AND (x.system_flags & 8) != 0) AS deleted, " +
   "(SELECT coalesce(sum(x.size), 0) FROM mailbox_messages x WHERE x.mailbox_id = :id) AS size";
 
-function toStatus(r: Record<string, unknown>, counts: boolean): MailboxStatus {
+/** Columns 0-6 as in COLUMNS, then with `counts` 7-10: messages, unseen, deleted, size. */
+function toStatus(r: readonly unknown[], counts: boolean): MailboxStatus {
   return {
-    id: Number(r.id),
-    name: String(r.name),
-    specialUse: (r.special_use ?? null) as SpecialUse | null,
-    subscribed: Number(r.subscribed) === 1,
-    uidValidity: Number(r.uidvalidity),
-    uidNext: Number(r.uid_next),
-    highestModseq: Number(r.highest_modseq),
-    messages: counts ? Number(r.messages ?? 0) : 0,
-    unseen: counts ? Number(r.unseen ?? 0) : 0,
-    deleted: counts ? Number(r.deleted ?? 0) : 0,
-    size: counts ? Number(r.size ?? 0) : 0,
+    id: Number(r[0]),
+    name: String(r[1]),
+    specialUse: (r[2] ?? null) as SpecialUse | null,
+    subscribed: Number(r[6]) === 1,
+    uidValidity: Number(r[3]),
+    uidNext: Number(r[4]),
+    highestModseq: Number(r[5]),
+    messages: counts ? Number(r[7] ?? 0) : 0,
+    unseen: counts ? Number(r[8] ?? 0) : 0,
+    deleted: counts ? Number(r[9] ?? 0) : 0,
+    size: counts ? Number(r[10] ?? 0) : 0,
   };
 }
 
@@ -68,18 +69,15 @@ export async function listMailboxes(db: Db, accountId: number, opts: { counts?: 
       `(SELECT x.mailbox_id, ${COUNTS} FROM mailbox_messages x WHERE x.mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = :acct) GROUP BY x.mailbox_id) c ` +
       "ON c.mailbox_id = m.id WHERE m.account_id = :acct ORDER BY m.name = 'INBOX' DESC, m.name"
     : `SELECT ${COLUMNS} FROM mailboxes m WHERE m.account_id = :acct ORDER BY m.name = 'INBOX' DESC, m.name`;
-  const res = await db.client.execute({ sql, args: { acct: accountId } });
-  return res.rows.map((r) => toStatus(r, counts));
+  const rows = await db.read.all(sql, { acct: accountId });
+  return rows.map((r) => toStatus(r, counts));
 }
 
 /** STATUS / SELECT data for one mailbox, or null if it does not exist. */
 export async function statusOf(db: Db, mailboxId: number): Promise<MailboxStatus | null> {
-  const res = await db.client.execute({
-    // Aggregates without GROUP BY always yield one row, so an empty mailbox gets zeros.
-    sql: `SELECT ${COLUMNS}, ${ONE_COUNTS} FROM mailboxes m WHERE m.id = :id`,
-    args: { id: mailboxId },
-  });
-  return res.rows[0] ? toStatus(res.rows[0], true) : null;
+  // Aggregates without GROUP BY always yield one row, so an empty mailbox gets zeros.
+  const row = await db.read.get(`SELECT ${COLUMNS}, ${ONE_COUNTS} FROM mailboxes m WHERE m.id = :id`, { id: mailboxId });
+  return row ? toStatus(row, true) : null;
 }
 
 /**
@@ -90,9 +88,9 @@ export async function mailboxByName(db: Db, accountId: number, name: string, opt
   const n = lookupName(name);
   if (n === null) return null;
   if (opts.counts === false) {
-    const row = (await db.client.execute({ sql: `SELECT ${COLUMNS} FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`, args: [accountId, n] })).rows[0];
+    const row = await db.read.get(`SELECT ${COLUMNS} FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`, [accountId, n]);
     return row ? toStatus(row, false) : null;
   }
-  const res = await db.client.execute({ sql: "SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", args: [accountId, n] });
-  return res.rows[0] ? statusOf(db, Number(res.rows[0].id)) : null;
+  const id = await db.read.value("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?", [accountId, n]);
+  return id === undefined ? null : statusOf(db, Number(id));
 }

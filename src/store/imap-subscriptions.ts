@@ -28,6 +28,6 @@ export async function unsubscribe(db: Db, accountId: number, name: string): Prom
 
 /** Subscribed names, sorted; may include names with no mailbox (LSUB shows them, RFC 9051 §6.3.7). */
 export async function listSubscriptions(db: Db, accountId: number): Promise<string[]> {
-  const res = await db.client.execute({ sql: "SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name", args: [accountId] });
-  return res.rows.map((r) => String(r.name));
+  const rows = await db.read.all("SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name", [accountId]);
+  return rows.map((r) => String(r[0]));
 }

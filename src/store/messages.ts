@@ -149,17 +149,15 @@ export async function listMessages(db: Db, mailboxId: number): Promise<StoredMes
 export async function getBody(db: Db, hash: string): Promise<{ hash: string; size: number; content: Uint8Array; mime: string } | null> {
   // The driver directly, not the ORM: its row mapping copied the content once more (a whole
   // message per FETCH BODY[]); the blob comes back as an ArrayBuffer viewed without a copy.
-  const res = await db.client.execute({ sql: "SELECT hash, size, content, mime FROM bodies WHERE hash = ? LIMIT 1", args: [hash] });
-  const r = res.rows[0];
+  const r = await db.read.get("SELECT hash, size, content, mime FROM bodies WHERE hash = ? LIMIT 1", [hash]);
   if (!r) return null;
-  return { hash: String(r.hash), size: Number(r.size), content: blobBytes(r.content), mime: String(r.mime) };
+  return { hash: String(r[0]), size: Number(r[1]), content: blobBytes(r[2]), mime: String(r[3]) };
 }
 
 /** Only the raw message (FETCH BODY[] needs no MIME JSON). */
 export async function getContent(db: Db, hash: string): Promise<Uint8Array | null> {
-  const res = await db.client.execute({ sql: "SELECT content FROM bodies WHERE hash = ? LIMIT 1", args: [hash] });
-  const r = res.rows[0];
-  return r ? blobBytes(r.content) : null;
+  const r = await db.read.get("SELECT content FROM bodies WHERE hash = ? LIMIT 1", [hash]);
+  return r ? blobBytes(r[0]) : null;
 }
 
 

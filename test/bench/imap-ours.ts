@@ -21,6 +21,8 @@ export type OurImap = {
   gc(classes?: boolean): Promise<GcReport>;
   /** Bun.shrink() in the server: free heap and allocator pages go back to the OS. */
   shrink(): Promise<void>;
+  /** Writes a V8-format heap snapshot of the server to `path` after a full GC. */
+  snapshot(path: string): Promise<void>;
   stop(): Promise<{ exitCode: number | null; output: string }>;
 };
 
@@ -133,6 +135,12 @@ export async function startOurImap(dir: string, opts: { maxConnections: number; 
       const line = await Promise.race([got, Bun.sleep(120_000).then(() => null)]);
       if (line === null) throw new Error("our server did not answer the gc request");
       return JSON.parse(line.slice(3)) as GcReport;
+    },
+    async snapshot(path: string) {
+      const got = new Promise<string>((resolve) => waiters.push({ prefix: "snapped", resolve }));
+      proc.stdin.write(`snap ${path}\n`);
+      proc.stdin.flush();
+      await Promise.race([got, Bun.sleep(120_000)]);
     },
     async shrink() {
       const got = new Promise<string>((resolve) => waiters.push({ prefix: "shrunk", resolve }));

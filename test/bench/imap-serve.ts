@@ -74,6 +74,14 @@ async function gcReport(withClasses: boolean): Promise<GcReport> {
         Bun.shrink();
         await Bun.sleep(500);
         out("shrunk");
+      } else if (cmd.startsWith("snap ")) {
+        // A V8-format heap snapshot (closures and objects by name) for offline diffing.
+        for (let i = 0; i < 3; i++) {
+          Bun.gc(true);
+          await Bun.sleep(200);
+        }
+        await Bun.write(cmd.slice(5), Bun.generateHeapSnapshot("v8"));
+        out("snapped");
       } else if (cmd === "gc" || cmd === "gc classes") out(`gc ${JSON.stringify(await gcReport(cmd === "gc classes"))}`);
     }
   }

@@ -84,7 +84,7 @@ describe("Writer", () => {
     const settled = await Promise.allSettled(["a", "bad", "c"].map((sql) => w.write([sql])));
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(committed).toEqual(["a", "c"]);
-    expect(w.stats()).toEqual({ commits: 2, ops: 2, maxGroup: 1 });
+    expect(w.stats()).toEqual({ commits: 2, ops: 2, maxGroup: 1, syncs: 0 });
   });
 
   test("ops commit and resolve in submission order", async () => {

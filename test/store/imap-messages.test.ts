@@ -340,3 +340,27 @@ describe("selectInfo", () => {
     expect(await selectInfo(t.db, empty.id)).toEqual({ ranges: [], firstUnseenUid: null });
   });
 });
+
+describe("UID sets (uidFilter: one UID, a run, any other set)", () => {
+  test("each shape selects exactly the listed UIDs that exist, for reads and for STORE", async () => {
+    for (let i = 1; i <= 8; i++) await add(i);
+    await storeFlags(t.db, inbox, [4], "add", ["\\Deleted"]);
+    await expunge(t.db, inbox); // UIDs 1-3, 5-8
+    const got = async (set: number[], opts?: { mime?: boolean; head?: boolean }) => (await getMessages(t.db, inbox, set, opts)).map((m) => m.uid);
+    for (const opts of [undefined, { mime: true }, { head: true }]) {
+      expect(await got([2], opts)).toEqual([2]);
+      expect(await got([4], opts)).toEqual([]);
+      expect(await got([2, 3, 4, 5, 6], opts)).toEqual([2, 3, 5, 6]); // a run across the hole
+      expect(await got([7, 8, 9, 10], opts)).toEqual([7, 8]);
+      expect(await got([6, 2, 8], opts)).toEqual([2, 6, 8]); // not a run: unsorted
+      expect(await got([1, 3], opts)).toEqual([1, 3]);
+      expect(await got([3, 3], opts)).toEqual([3]); // not a run: a repeat
+    }
+    const run = await storeFlags(t.db, inbox, [3, 4, 5, 6], "add", ["$run"]);
+    expect(run.updated.map((u) => u.uid)).toEqual([3, 5, 6]);
+    const one = await storeFlags(t.db, inbox, [8], "add", ["$one"]);
+    expect(one.updated.map((u) => u.uid)).toEqual([8]);
+    const flagged = (await getMessages(t.db, inbox, [1, 2, 3, 5, 6, 7, 8])).filter((m) => m.flags.length > 0).map((m) => [m.uid, m.flags]);
+    expect(flagged).toEqual([[3, ["$run"]], [5, ["$run"]], [6, ["$run"]], [8, ["$one"]]]);
+  });
+});

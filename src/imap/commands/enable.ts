@@ -9,10 +9,10 @@ export const enable: Executor<{ name: "ENABLE"; capabilities: readonly string[] 
   for (const raw of cmd.capabilities) {
     const c = raw.toUpperCase();
     if (!KNOWN.has(c) || s.enabled.has(c)) continue;
-    s.enabled.add(c);
+    s.enable(c);
     now.push(c === "IMAP4REV2" ? "IMAP4rev2" : c);
     // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
-    if (c === "QRESYNC" && !s.enabled.has("CONDSTORE")) s.enabled.add("CONDSTORE");
+    if (c === "QRESYNC" && !s.enabled.has("CONDSTORE")) s.enable("CONDSTORE");
     if (s.selected && (c === "CONDSTORE" || c === "QRESYNC")) s.selected.condstore = true;
   }
   await s.line(`* ENABLED${now.map((c) => " " + c).join("")}`);

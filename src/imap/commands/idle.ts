@@ -2,18 +2,22 @@
 // "* OK Still here" inside NAT timeouts; DONE ends it. The autologout timer still applies.
 
 import type { Executor } from "../dispatch.ts";
+import type { ImapSession } from "../session.ts";
+
+/**
+ * Every wake-up of the reader that brought no line: a pushed change (poke) or the keep-alive
+ * tick. A module function with the reader's own tick, not a closure and an interval per
+ * IDLE: an idling session is what thousands of clients keep open for hours.
+ */
+async function onWake(s: ImapSession, tick: boolean): Promise<void> {
+  await s.flushUpdates(true);
+  if (tick) await s.line("* OK Still here");
+}
 
 export const idle: Executor = async (s, tag, _cmd, conn) => {
   await s.line("+ idling");
-  s.idling = { tag };
+  s.idling = true;
   const deadline = Date.now() + conn.idleTimeoutMs;
-  // A repeating tick: every wake-up of the reader may consume it, so a one-shot timer would
-  // leave the rest of the IDLE without keep-alives.
-  let keepalive = false;
-  const tick = setInterval(() => {
-    keepalive = true;
-    conn.poke();
-  }, conn.keepaliveMs);
   try {
     await s.flushUpdates(true);
     for (;;) {
@@ -24,13 +28,7 @@ export const idle: Executor = async (s, tag, _cmd, conn) => {
         return;
       }
       // Wake for a line, a pushed change (poke) or the keep-alive tick, whichever comes first.
-      const line = await conn.readRawLine(left, async () => {
-        await s.flushUpdates(true);
-        if (keepalive) {
-          keepalive = false;
-          await s.line("* OK Still here");
-        }
-      });
+      const line = await conn.readRawLine(left, onWake, conn.keepaliveMs);
       if (line === null) {
         if (conn.closed || s.state === "logout") {
           s.state = "logout";
@@ -44,8 +42,7 @@ export const idle: Executor = async (s, tag, _cmd, conn) => {
       return;
     }
   } finally {
-    clearInterval(tick);
-    s.idling = null;
+    s.idling = false;
   }
   await s.tagged(tag, "OK", "IDLE terminated");
 };

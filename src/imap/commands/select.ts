@@ -1,7 +1,8 @@
 // SELECT / EXAMINE (RFC 9051 §6.3.2-3) with CONDSTORE and QRESYNC (RFC 7162 §3.1.2, §3.2.5):
 // builds the session's view from the UID list and subscribes it to the mailbox's changes.
 
-import type { Executor } from "../dispatch.ts";
+import type { ConnectionPort, Executor } from "../dispatch.ts";
+import type { ImapSession } from "../session.ts";
 import type { Command } from "../../protocol/imap/types.ts";
 import { MailboxView } from "../../protocol/imap/view.ts";
 import { UidList } from "../../protocol/imap/uid-list.ts";
@@ -13,6 +14,19 @@ import { formatSequenceSet } from "../../protocol/imap/sequence.ts";
 import { formatFlags } from "../../protocol/imap/serialize.ts";
 
 type SelectCmd = Extract<Command, { name: "SELECT" | "EXAMINE" }>;
+
+/**
+ * Feeds the mailbox's changes to the view for as long as it is selected. Built outside the
+ * async executor on purpose: a closure made there would keep the executor's whole frame
+ * (tag, command, row objects) alive for the hours a session may stay selected.
+ */
+function watchMailbox(s: ImapSession, conn: ConnectionPort, mailboxId: number, view: MailboxView): () => void {
+  return s.deps.hub.subscribe(mailboxId, (c) => {
+    if (c.origin === s.id) return;
+    view.onChange(c);
+    if (s.idling) conn.poke();
+  });
+}
 
 export const SYSTEM_FLAGS = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)";
 
@@ -26,15 +40,11 @@ export const select: Executor<SelectCmd> = async (s, tag, cmd, conn) => {
   const mbx = name === null ? null : await mailboxByName(s.deps.db, s.user!.id, name, { counts: false });
   if (!mbx) return s.tagged(tag, "NO", "[NONEXISTENT] No such mailbox");
   if (cmd.qresync && !s.qresync) return s.tagged(tag, "BAD", "Enable QRESYNC first");
-  if (cmd.condstore || cmd.qresync) s.enabled.add("CONDSTORE");
+  if (cmd.condstore || cmd.qresync) s.enable("CONDSTORE");
   const info = await selectInfo(s.deps.db, mbx.id);
   const view = new MailboxView(UidList.fromRanges(info.ranges), mbx.highestModseq);
   const readOnly = cmd.name === "EXAMINE";
-  const unsubscribe = s.deps.hub.subscribe(mbx.id, (c) => {
-    if (c.origin === s.id) return;
-    view.onChange(c);
-    if (s.idling) conn.poke();
-  });
+  const unsubscribe = watchMailbox(s, conn, mbx.id, view);
   s.selected = { mailboxId: mbx.id, name: mbx.name, readOnly, uidValidity: mbx.uidValidity, view, condstore: s.enabled.has("CONDSTORE"), unsubscribe };
   s.state = "selected";
 

@@ -45,20 +45,25 @@ export type FramerEvent =
 type Mode = "line" | "literal" | "discard-line" | "discard-literal" | "closed";
 
 const EMPTY = new Uint8Array(0);
+/** What the command in progress holds when it has no segment or literal yet (never written to). */
+const NONE: never[] = [];
 
+// An idle connection's framer holds no buffer: the segment buffer, the command's arrays and
+// the discard tail are made when needed and dropped after the command (thousands of idle
+// IMAP connections each kept ~0.5 KiB of them).
 export class CommandFramer {
   #limits: FramerLimits;
   #mode: Mode = "line";
   // Pending input: a queue of pushed chunks, framed lazily by next().
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] = NONE;
   #head = 0;
   #off = 0;
-  // The segment being read.
-  #seg = new Uint8Array(256);
+  // The part of a segment received so far, when a line arrives in several chunks.
+  #seg: Uint8Array = EMPTY;
   #segLen = 0;
   // The command being assembled.
-  #segments: Uint8Array[] = [];
-  #literals: FramedLiteral[] = [];
+  #segments: Uint8Array[] = NONE;
+  #literals: FramedLiteral[] = NONE;
   #total = 0;
   #tag: string | null = null;
   // The literal being read (or skipped).
@@ -68,7 +73,7 @@ export class CommandFramer {
   #litSync = true;
   #skip = 0;
   // The end of a discarded line, to see whether a LITERAL+ payload follows it.
-  #tail = new TailBuffer();
+  #tail: TailBuffer | null = null;
 
   constructor(limits: FramerLimits) {
     this.#limits = limits;
@@ -79,6 +84,11 @@ export class CommandFramer {
     this.#limits = { ...this.#limits, ...l };
   }
 
+  /** Like setLimits with a complete set, kept rather than copied: connections can share one. */
+  useLimits(l: FramerLimits): void {
+    this.#limits = l;
+  }
+
   get limits(): FramerLimits {
     return this.#limits;
   }
@@ -86,7 +96,8 @@ export class CommandFramer {
   /** The framer keeps a reference to `bytes` (no copy) until it has been framed. */
   push(bytes: Uint8Array): void {
     if (this.#mode === "closed" || bytes.length === 0) return;
-    this.#chunks.push(bytes);
+    if (this.#chunks.length === 0) this.#chunks = [bytes];
+    else this.#chunks.push(bytes);
   }
 
   /** Bytes pushed but not yet framed. */
@@ -105,7 +116,7 @@ export class CommandFramer {
     if (this.#mode === "line" && this.#segments.length === 0) parts.push(this.#seg.subarray(0, this.#segLen));
     for (let i = this.#head; i < this.#chunks.length; i++) parts.push(i === this.#head ? this.#chunks[i].subarray(this.#off) : this.#chunks[i]);
     const out = concat(parts);
-    this.#chunks = [];
+    this.#chunks = NONE;
     this.#head = 0;
     this.#off = 0;
     if (this.#mode !== "closed") this.#mode = "line";
@@ -123,7 +134,7 @@ export class CommandFramer {
       }
       if (this.#mode === "discard-literal" && this.#skip === 0) {
         this.#mode = "discard-line";
-        this.#tail.clear();
+        this.#tail?.clear();
         continue;
       }
       if (this.#head >= this.#chunks.length) return null;
@@ -135,7 +146,7 @@ export class CommandFramer {
         this.#head++;
         this.#off = 0;
         if (this.#head === this.#chunks.length) {
-          this.#chunks = [];
+          this.#chunks = NONE;
           this.#head = 0;
         } else if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
           this.#chunks = this.#chunks.slice(this.#head);
@@ -187,15 +198,22 @@ export class CommandFramer {
     const stripped = lf >= 0 && len > 0 && (end > this.#off ? chunk[end - 1] : this.#seg[this.#segLen - 1]) === 13 ? len - 1 : len;
     if ((lf < 0 && len > cap + 1) || (lf >= 0 && stripped > cap)) {
       // Keep the tail (for a marker) and the head (for the tag); drop the rest unbuffered.
-      this.#tail.clear();
-      this.#tail.push(this.#seg.subarray(0, this.#segLen));
-      this.#tail.push(chunk.subarray(this.#off, end));
+      const tail = (this.#tail ??= new TailBuffer());
+      tail.clear();
+      tail.push(this.#seg.subarray(0, this.#segLen));
+      tail.push(chunk.subarray(this.#off, end));
       this.#append(chunk.subarray(this.#off, this.#off + Math.max(0, Math.min(end - this.#off, cap + 1 - this.#segLen))));
       this.#off = end;
       const tag = this.#segments.length > 0 ? this.#tag : readTag(this.#seg.subarray(0, this.#segLen));
       this.#mode = "discard-line";
       this.#resetCommand();
       return reject(tag, "BAD", text, false);
+    }
+    if (lf >= 0 && this.#segLen === 0) {
+      // The whole segment is in this chunk (the usual case): copied out once, no staging.
+      const segment = chunk.slice(this.#off, this.#off + stripped);
+      this.#off = lf + 1;
+      return this.#endSegment(segment);
     }
     this.#append(chunk.subarray(this.#off, end));
     if (lf < 0) {
@@ -205,6 +223,7 @@ export class CommandFramer {
     this.#off = lf + 1;
     const segment = this.#seg.slice(0, stripped);
     this.#segLen = 0;
+    this.#seg = EMPTY;
     return this.#endSegment(segment);
   }
 
@@ -213,7 +232,7 @@ export class CommandFramer {
     const tag = this.#tag;
     const m = literalMarker(segment, segment.length);
     if (m.kind === "none") {
-      this.#segments.push(segment);
+      this.#addSegment(segment);
       return this.#complete();
     }
     if (m.kind === "malformed") {
@@ -235,7 +254,7 @@ export class CommandFramer {
       this.#resetCommand();
       return reject(tag, many ? "BAD" : "NO", response, false);
     }
-    this.#segments.push(segment);
+    this.#addSegment(segment);
     this.#total += segment.length;
     this.#lit = m.size === 0 ? EMPTY : new Uint8Array(m.size);
     this.#litFill = 0;
@@ -245,8 +264,15 @@ export class CommandFramer {
     return m.sync ? { type: "continue", text: "Ready for literal data" } : null;
   }
 
+  #addSegment(segment: Uint8Array): void {
+    if (this.#segments.length === 0) this.#segments = [segment];
+    else this.#segments.push(segment);
+  }
+
   #finishLiteral(): void {
-    this.#literals.push({ data: this.#lit, binary: this.#litBinary, sync: this.#litSync });
+    const lit: FramedLiteral = { data: this.#lit, binary: this.#litBinary, sync: this.#litSync };
+    if (this.#literals.length === 0) this.#literals = [lit];
+    else this.#literals.push(lit);
     this.#total += this.#lit.length;
     this.#lit = EMPTY;
     this.#mode = "line";
@@ -255,14 +281,15 @@ export class CommandFramer {
   #stepDiscard(chunk: Uint8Array): FramerEvent | null {
     const lf = chunk.indexOf(10, this.#off);
     const end = lf < 0 ? chunk.length : lf;
-    this.#tail.push(chunk.subarray(this.#off, end));
+    const tail = (this.#tail ??= new TailBuffer());
+    tail.push(chunk.subarray(this.#off, end));
     if (lf < 0) {
       this.#off = end;
       return null;
     }
     this.#off = lf + 1;
-    const m = this.#tail.marker();
-    this.#tail.clear();
+    const m = tail.marker();
+    tail.clear();
     if (m.kind === "literal" && !m.sync && Number.isSafeInteger(m.size)) {
       // The rejected command goes on with a LITERAL+ payload: skip it, counting only.
       this.#mode = "discard-literal";
@@ -288,7 +315,7 @@ export class CommandFramer {
   #append(bytes: Uint8Array): void {
     const need = this.#segLen + bytes.length;
     if (need > this.#seg.length) {
-      const grown = new Uint8Array(Math.max(need, this.#seg.length * 2));
+      const grown = new Uint8Array(Math.max(need, 256, this.#seg.length * 2));
       grown.set(this.#seg.subarray(0, this.#segLen));
       this.#seg = grown;
     }
@@ -297,19 +324,18 @@ export class CommandFramer {
   }
 
   #resetCommand(): void {
-    this.#segments = [];
-    this.#literals = [];
+    this.#segments = NONE;
+    this.#literals = NONE;
     this.#total = 0;
     this.#tag = null;
     this.#segLen = 0;
+    this.#seg = EMPTY;
     this.#lit = EMPTY;
-    // A long line must not keep its large buffer for the rest of the session.
-    if (this.#seg.length > 4096) this.#seg = new Uint8Array(256);
   }
 
   #close(): void {
     this.#mode = "closed";
-    this.#chunks = [];
+    this.#chunks = NONE;
     this.#head = 0;
     this.#off = 0;
     this.#resetCommand();

@@ -15,6 +15,16 @@ export type { CommandInput } from "./lexer.ts";
 const NO_ARGS = new Set(["CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "CHECK", "CLOSE", "UNSELECT", "IDLE", "NAMESPACE", "EXPUNGE"] as const);
 type NoArgs = typeof NO_ARGS extends Set<infer T> ? T : never;
 
+/**
+ * Command names as the shared literals: the name read from the wire is a fresh string, and
+ * a command's object lives as long as it runs (an IDLE for hours, in every idle session).
+ */
+const NAMES = new Map<string, string>(
+  [...NO_ARGS, "UID", "AUTHENTICATE", "LOGIN", "ENABLE", "ID", "SELECT", "EXAMINE", "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE",
+    "RENAME", "LIST", "LSUB", "STATUS", "APPEND", "SEARCH", "FETCH", "STORE", "COPY", "MOVE"].map((n) => [n, n]),
+);
+const commandName = (word: string): string => NAMES.get(word) ?? word;
+
 // RFC 4422 §3.1 / RFC 9051 §9: base64 = *(4base64-char) [base64-terminal].
 const BASE64_CHAR = new Uint8Array(256);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") BASE64_CHAR[c.charCodeAt(0)] = 1;
@@ -168,12 +178,12 @@ export function parseCommand(input: CommandInput): ParseResult {
   if (input.segments.some((s) => s.indexOf(0) >= 0)) return bad(tag, "NUL byte in command");
   try {
     r.sp();
-    name = r.word();
+    name = commandName(r.word());
     let uid = false;
     if (name === "UID") {
       r.sp();
       uid = true;
-      name = r.word();
+      name = commandName(r.word());
     }
     const command = parseArgs(r, name, uid);
     if (!r.atEnd()) r.fail(r.peek() === 0x20 ? "Unexpected extra arguments" : "Unexpected character");

@@ -20,20 +20,29 @@ export type ViewUpdate = {
   readonly deleted: boolean;
 };
 
+/** What an empty pending set or `recent` reads as: never written to (the fields are made on first use). */
+const NONE: ReadonlySet<number> = new Set();
+
 export class MailboxView {
   /** UIDs in sequence order, as the client knows them. */
   #uids: UidList;
-  #pendingExists: number[] = [];
-  #pendingExpunge = new Set<number>();
-  #pendingFlags = new Set<number>();
+  // The pending changes and `recent` are null until something happens: most selected
+  // sessions sit idle with nothing pending, and every one of them would hold four containers.
+  #pendingExists: number[] | null = null;
+  #pendingExpunge: Set<number> | null = null;
+  #pendingFlags: Set<number> | null = null;
   #deleted = false;
-  /** Messages that arrived while selected: \Recent for rev1 clients of this session. */
-  readonly recent = new Set<number>();
+  #recent: Set<number> | null = null;
   highestModseq: number;
 
   constructor(uids: readonly number[] | UidList, highestModseq: number) {
     this.#uids = uids instanceof UidList ? uids : new UidList(uids);
     this.highestModseq = highestModseq;
+  }
+
+  /** Messages that arrived while selected: \Recent for rev1 clients of this session. */
+  get recent(): ReadonlySet<number> {
+    return this.#recent ?? NONE;
   }
 
   get exists(): number {
@@ -95,17 +104,19 @@ export class MailboxView {
     if (c.modseq > this.highestModseq) this.highestModseq = c.modseq;
     switch (c.kind) {
       case "exists":
-        for (const u of c.uids) if (this.seqOf(u) === 0 && !this.#pendingExists.includes(u)) this.#pendingExists.push(u);
+        for (const u of c.uids) {
+          if (this.seqOf(u) === 0 && !this.#pendingExists?.includes(u)) (this.#pendingExists ??= []).push(u);
+        }
         break;
       case "expunge":
         for (const u of c.uids) {
-          const i = this.#pendingExists.indexOf(u);
-          if (i >= 0) this.#pendingExists.splice(i, 1);
-          else this.#pendingExpunge.add(u);
+          const i = this.#pendingExists?.indexOf(u) ?? -1;
+          if (i >= 0) this.#pendingExists!.splice(i, 1);
+          else (this.#pendingExpunge ??= new Set()).add(u);
         }
         break;
       case "flags":
-        for (const u of c.uids) this.#pendingFlags.add(u);
+        for (const u of c.uids) (this.#pendingFlags ??= new Set()).add(u);
         break;
       case "deleted":
         this.#deleted = true;
@@ -117,14 +128,14 @@ export class MailboxView {
   applyOwnExpunge(uids: readonly number[]): number[] {
     const seqs: number[] = [];
     for (const u of uids) {
-      this.#pendingExpunge.delete(u);
-      this.#pendingFlags.delete(u);
-      this.recent.delete(u);
+      this.#pendingExpunge?.delete(u);
+      this.#pendingFlags?.delete(u);
+      this.#recent?.delete(u);
       const s = this.seqOf(u);
       if (s === 0) {
         // Not announced yet (another session added it): it must never be announced now.
-        const i = this.#pendingExists.indexOf(u);
-        if (i >= 0) this.#pendingExists.splice(i, 1);
+        const i = this.#pendingExists?.indexOf(u) ?? -1;
+        if (i >= 0) this.#pendingExists!.splice(i, 1);
         continue;
       }
       seqs.push(s);
@@ -140,14 +151,14 @@ export class MailboxView {
   takeUpdate(allowExpunge: boolean, vanishedMode: boolean): ViewUpdate {
     const expunged: number[] = [];
     const vanished: number[] = [];
-    if (allowExpunge && this.#pendingExpunge.size > 0) {
+    if (allowExpunge && this.#pendingExpunge !== null && this.#pendingExpunge.size > 0) {
       const gone = [...this.#pendingExpunge].sort((a, b) => a - b);
-      this.#pendingExpunge.clear();
+      this.#pendingExpunge = null;
       for (const u of gone) {
         const s = this.seqOf(u);
         if (s === 0) continue;
-        this.#pendingFlags.delete(u);
-        this.recent.delete(u);
+        this.#pendingFlags?.delete(u);
+        this.#recent?.delete(u);
         if (vanishedMode) {
           vanished.push(u);
           this.#uids.removeAt(s - 1);
@@ -159,22 +170,23 @@ export class MailboxView {
       }
     }
     let exists: number | null = null;
-    if (this.#pendingExists.length > 0) {
+    if (this.#pendingExists !== null && this.#pendingExists.length > 0) {
       const add = this.#pendingExists.sort((a, b) => a - b).filter((u) => u > (this.#uids.last() ?? 0));
-      this.#pendingExists = [];
+      this.#pendingExists = null;
       for (const u of add) {
         this.#uids.push(u);
-        this.recent.add(u);
+        (this.#recent ??= new Set()).add(u);
       }
       if (add.length > 0) exists = this.#uids.length;
     }
-    const flags = [...this.#pendingFlags].filter((u) => this.seqOf(u) > 0).sort((a, b) => a - b);
-    this.#pendingFlags.clear();
+    const pf = this.#pendingFlags;
+    const flags = pf === null ? [] : [...pf].filter((u) => this.seqOf(u) > 0).sort((a, b) => a - b);
+    this.#pendingFlags = null;
     return { expunged, vanished, exists, flags, deleted: this.#deleted };
   }
 
   /** Pending expunges exist that could not be announced yet. */
   get hasPendingExpunge(): boolean {
-    return this.#pendingExpunge.size > 0;
+    return this.#pendingExpunge !== null && this.#pendingExpunge.size > 0;
   }
 }
