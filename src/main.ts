@@ -23,7 +23,7 @@ const stop = async (signal: string) => {
   await server.stop();
   const w = server.db.writer.stats();
   // Group-commit figure for operators and the bench: operations per durable commit.
-  out(`hikyaku: writer stats commits=${w.commits} ops=${w.ops} maxGroup=${w.maxGroup}`);
+  out(`hikyaku: writer stats commits=${w.commits} ops=${w.ops} maxGroup=${w.maxGroup} syncs=${w.syncs}`);
   out("hikyaku: stopped");
   process.exit(0);
 };

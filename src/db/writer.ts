@@ -40,6 +40,9 @@ export class WriterError extends Error {
   }
 }
 
+/** Barrier syncs in flight at once (fsyncs of one file; more would only queue in the kernel). */
+const MAX_SYNCS = 2;
+
 const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
 type Pending = {
@@ -60,10 +63,16 @@ export class Writer {
   #idle: (() => void)[] = [];
   #stats: WriterStats = { commits: 0, ops: 0, maxGroup: 0, syncs: 0 };
   readonly #barrier: DurabilityBarrier | null;
+  /** Commits waiting for a barrier sync, oldest first; `seq` counts commits. */
+  #unsynced: { seq: number; group: Pending[]; results: ResultSet[] }[] = [];
+  #commitSeq = 0;
+  /** The newest commit a started sync covers. */
+  #coveredUpTo = 0;
+  #syncing = 0;
 
   /**
    * `barrier`: when the connection commits without syncing (embedded: synchronous=NORMAL),
-   * what makes a commit durable; awaited after each commit and before any caller is resolved.
+   * what makes a commit durable; no caller is resolved before a sync started after its commit.
    */
   constructor(client: Client, opts: WriterOptions = {}, barrier: DurabilityBarrier | null = null) {
     this.#client = client;
@@ -97,9 +106,9 @@ export class Writer {
     return { ...this.#stats };
   }
 
-  /** Resolves once every op queued so far has settled. */
+  /** Resolves once every op queued so far has settled (committed and, with a barrier, synced). */
   drain(): Promise<void> {
-    if (!this.#running && this.#queue.length === 0) return Promise.resolve();
+    if (!this.#running && this.#queue.length === 0 && this.#unsynced.length === 0 && this.#syncing === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -128,7 +137,7 @@ export class Writer {
     } finally {
       this.#running = false;
       if (this.#queue.length > 0) this.#schedule();
-      else for (const done of this.#idle.splice(0)) done();
+      else this.#notifyIdle();
     }
   }
 
@@ -170,7 +179,7 @@ export class Writer {
         live = live.filter((_, i) => i !== culprit);
         continue;
       }
-      if (await this.#durable(live)) this.#committed(live, results);
+      this.#committed(live, results);
       return;
     }
     // No statement index (COMMIT failed, I/O error, network): retry each op alone so
@@ -183,35 +192,69 @@ export class Writer {
         p.reject(e);
         continue;
       }
-      if (await this.#durable([p])) this.#committed([p], results);
+      this.#committed([p], results);
     }
   }
 
   /**
-   * Waits for the barrier; false when it failed. The ops are then committed but not known
-   * to be durable, so they are failed with the barrier's error, never resolved as if safe.
+   * A commit's callers are resolved once a barrier sync started after it has finished. Syncs
+   * are not awaited by the commit loop: the next group commits while the previous one's
+   * fsync runs (each fsync covers every commit before it), so a write waits for one fsync,
+   * not for a queue of them. At most MAX_SYNCS run at once; commits made meanwhile are
+   * covered by the next one.
    */
-  async #durable(group: Pending[]): Promise<boolean> {
-    if (!this.#barrier) return true;
-    try {
-      await this.#barrier.sync();
-      this.#stats.syncs++;
-      return true;
-    } catch (e) {
-      for (const p of group) p.reject(e);
-      return false;
-    }
-  }
-
   #committed(group: Pending[], results: ResultSet[]): void {
     this.#stats.commits++;
     this.#stats.ops += group.length;
     if (group.length > this.#stats.maxGroup) this.#stats.maxGroup = group.length;
-    let at = 0;
-    for (const p of group) {
-      p.resolve(results.slice(at, at + p.stmts.length));
-      at += p.stmts.length;
+    if (!this.#barrier) return settle(group, results);
+    this.#unsynced.push({ seq: ++this.#commitSeq, group, results });
+    this.#kickSync();
+  }
+
+  #kickSync(): void {
+    const barrier = this.#barrier;
+    if (!barrier || this.#syncing >= MAX_SYNCS || this.#coveredUpTo >= this.#commitSeq) return;
+    const upTo = this.#commitSeq;
+    this.#coveredUpTo = upTo;
+    this.#syncing++;
+    barrier.sync().then(
+      () => {
+        this.#stats.syncs++;
+        this.#finishSync(upTo, null);
+      },
+      (e: unknown) => this.#finishSync(upTo, e ?? new Error("durability barrier failed")),
+    );
+  }
+
+  /**
+   * Settles every commit up to `upTo`. On failure those ops are committed but not known to be
+   * durable, so they are failed with the barrier's error, never resolved as if safe.
+   */
+  #finishSync(upTo: number, err: unknown): void {
+    this.#syncing--;
+    let n = 0;
+    while (n < this.#unsynced.length && this.#unsynced[n].seq <= upTo) n++;
+    for (const c of this.#unsynced.splice(0, n)) {
+      if (err === null) settle(c.group, c.results);
+      else for (const p of c.group) p.reject(err);
     }
+    this.#kickSync();
+    this.#notifyIdle();
+  }
+
+  #notifyIdle(): void {
+    if (this.#running || this.#queue.length > 0 || this.#unsynced.length > 0 || this.#syncing > 0) return;
+    for (const done of this.#idle.splice(0)) done();
+  }
+}
+
+/** Resolves each op of a durable commit with its own slice of the results. */
+function settle(group: Pending[], results: ResultSet[]): void {
+  let at = 0;
+  for (const p of group) {
+    p.resolve(results.slice(at, at + p.stmts.length));
+    at += p.stmts.length;
   }
 }
 

@@ -93,7 +93,7 @@ const stop = async () => {
   stopping = true;
   await server.stop({ drainMs: 5000 });
   const w = server.db.writer.stats();
-  out(`hikyaku: writer stats commits=${w.commits} ops=${w.ops} maxGroup=${w.maxGroup}`);
+  out(`hikyaku: writer stats commits=${w.commits} ops=${w.ops} maxGroup=${w.maxGroup} syncs=${w.syncs}`);
   out("hikyaku: stopped");
   process.exit(0);
 };

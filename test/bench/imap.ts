@@ -173,8 +173,8 @@ async function loadOurs(p: Params, dir: string, maxConn: number): Promise<LoadRe
     r = await runLoad({ port: s.port, clients: p.clients, users: p.users, durationMs: p.durationMs, maxOps: p.maxOps, commandTimeoutMs: p.commandTimeoutMs, serverPids: () => [s.pid] });
   } finally {
     const st = await s.stop();
-    const w = /writer stats commits=(\d+) ops=(\d+) maxGroup=(\d+)/.exec(st.output);
-    if (w) out(`ours writer (whole server life, prefill excluded): ${w[1]} commits, ${w[2]} ops, ${fmt(Number(w[2]) / Math.max(1, Number(w[1])), 2)} ops per commit, largest group ${w[3]}`);
+    const w = /writer stats commits=(\d+) ops=(\d+) maxGroup=(\d+) syncs=(\d+)/.exec(st.output);
+    if (w) out(`ours writer (whole server life, prefill excluded): ${w[1]} commits, ${w[2]} ops, ${fmt(Number(w[2]) / Math.max(1, Number(w[1])), 2)} ops per commit, largest group ${w[3]}, ${w[4]} WAL fsyncs`);
     if (st.exitCode !== 0) out(`ours: did not exit cleanly on SIGTERM (${st.exitCode}); last output:\n${st.output.slice(-1500)}`);
   }
   if (p.cpuProf) {
@@ -241,5 +241,5 @@ function printLoad(ours: LoadResult, dc: LoadResult | null): void {
     for (const f of r.failedClients.slice(0, 5)) out(`${name}: ${f}`);
     if (r.loginRetries.length > 0) out(`${name}: ${r.loginRetries.length} LOGINs refused during setup and retried, first: ${r.loginRetries[0]}`);
   }
-  out("durability: ours commits every APPEND/STORE/EXPUNGE with WAL + synchronous=FULL before the tagged OK; Dovecot fsyncs a saved message (mail_fsync=optimized) but not its index updates");
+  out("durability: ours answers every APPEND/STORE/EXPUNGE only after its commit's WAL fdatasync (the barrier in src/db/wal-sync.ts); Dovecot fsyncs a saved message (mail_fsync=optimized) but not its index updates");
 }
