@@ -89,7 +89,7 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
         const seq = view.seqOf(uid);
         if (seq > 0) all.push({ m: { uid, modseq: 0, bodyHash: "", flags: NO_FLAGS, internalDate: 0, size: 0 }, seq, recent: view.recent.has(uid) });
       }
-      await searchHeaderValues(db, mailboxId, key, ctx, fields, all, out);
+      await searchHeaderValues(db, mailboxId, key, ctx, fields, all, out, headerPredicate(key));
       continue;
     }
     const metas = await summariesInRange(db, mailboxId, lo, hi);
@@ -251,12 +251,68 @@ export class HeaderValueCache {
 /** 50k messages with a subject or two each (~250 bytes): some 12 MiB at most. */
 export const headerValueCache = perDatabase(() => new HeaderValueCache(50_000));
 
-async function searchHeaderValues(db: Db, mailboxId: number, key: SearchKey, ctx: SearchContext, fields: ReadonlySet<string>, pending: readonly Pending[], out: SearchMatch[]): Promise<void> {
+type HeaderValues = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * A key made of header keys only (FROM, TO, CC, BCC, SUBJECT, HEADER under AND/OR/NOT) as a
+ * predicate over one message's cached values, which are stored lower-cased: the needles are
+ * folded once per search instead of once per message, and no per-message SearchMessage is
+ * built. Same rule as search-eval's headerMatch (case-insensitive substring of any value of
+ * the field, RFC 9051 §6.4.4); null for any other key.
+ */
+export function headerPredicate(key: SearchKey): ((values: HeaderValues) => boolean) | null {
+  switch (key.kind) {
+    case "bcc":
+    case "cc":
+    case "from":
+    case "subject":
+    case "to":
+      return fieldContains(key.kind, key.value.toLowerCase());
+    case "header":
+      return fieldContains(key.field.toLowerCase(), key.value.toLowerCase());
+    case "not": {
+      const inner = headerPredicate(key.key);
+      return inner && ((v) => !inner(v));
+    }
+    case "or": {
+      const a = headerPredicate(key.a);
+      const b = headerPredicate(key.b);
+      return a && b && ((v) => a(v) || b(v));
+    }
+    case "and": {
+      const all = key.keys.map(headerPredicate);
+      if (all.length === 0 || all.some((x) => x === null)) return null;
+      const preds = all as ((values: HeaderValues) => boolean)[];
+      return (v) => {
+        for (const p of preds) if (!p(v)) return false;
+        return true;
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+function fieldContains(field: string, needle: string): (values: HeaderValues) => boolean {
+  return (values) => {
+    const vs = values.get(field);
+    if (vs === undefined) return false;
+    for (const v of vs) if (v.includes(needle)) return true;
+    return false;
+  };
+}
+
+async function searchHeaderValues(db: Db, mailboxId: number, key: SearchKey, ctx: SearchContext, fields: ReadonlySet<string>, pending: readonly Pending[], out: SearchMatch[], predicate: ((values: HeaderValues) => boolean) | null = null): Promise<void> {
   const cache = headerValueCache(db);
   const missing: Pending[] = [];
-  const test = (p: Pending, values: ReadonlyMap<string, readonly string[]>) => {
-    const content: SearchContent = { header: (name) => values.get(name.toLowerCase()) ?? [], headerText: EMPTY.headerText, bodyText: EMPTY.bodyText, sentDate: EMPTY.sentDate };
-    if (evaluate(key, message(p.seq, p.m, p.recent, content), ctx)) out.push({ seq: p.seq, uid: p.m.uid, modseq: p.m.modseq });
+  const test = (p: Pending, values: HeaderValues) => {
+    let hit: boolean;
+    if (predicate) hit = predicate(values);
+    else {
+      const content: SearchContent = { header: (name) => values.get(name.toLowerCase()) ?? [], headerText: EMPTY.headerText, bodyText: EMPTY.bodyText, sentDate: EMPTY.sentDate };
+      hit = evaluate(key, message(p.seq, p.m, p.recent, content), ctx);
+    }
+    if (hit) out.push({ seq: p.seq, uid: p.m.uid, modseq: p.m.modseq });
   };
   const complete = (values: ReadonlyMap<string, readonly string[]> | undefined): values is ReadonlyMap<string, readonly string[]> => {
     if (!values) return false;
