@@ -45,6 +45,11 @@ export type SearchInput = {
   /** UIDs `$` names (RFC 5182 §2.1). */
   readonly saved: readonly number[] | null;
   readonly key: SearchKey;
+  /**
+   * Whether matches need their MODSEQ (the key uses MODSEQ, RFC 7162 §3.1.5); default true.
+   * Without it the SQL path reads UIDs only and reports modseq 0.
+   */
+  readonly modseq?: boolean;
 };
 
 /**
@@ -73,7 +78,7 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
     const lo = uids[i]!;
     const hi = uids[Math.min(uids.length, i + BATCH) - 1]!;
     if (cond) {
-      for (const [uid, modseq] of await matchingInRange(db, mailboxId, lo, hi, cond)) {
+      for (const [uid, modseq] of await matchingInRange(db, mailboxId, lo, hi, cond, input.modseq ?? true)) {
         const seq = view.seqOf(uid);
         if (seq > 0) out.push({ seq, uid, modseq });
       }

@@ -110,17 +110,24 @@ function not(c: string | null): string | null {
   return c === null ? null : `NOT (${c})`;
 }
 
-/** [uid, modseq] of the messages with UIDs in [from, to] that satisfy `cond`, ascending. */
-export async function matchingInRange(db: Db, mailboxId: number, from: number, to: number, cond: SqlCondition): Promise<[number, number][]> {
+/**
+ * [uid, modseq] of the messages with UIDs in [from, to] that satisfy `cond`, ascending. Without
+ * `withModseq` the modseq is 0 and only the UID is read: a partial index on (mailbox_id, uid)
+ * then answers the query alone (SEARCH UNSEEN reads no table rows). A SEARCH reports MODSEQ
+ * only when its key uses MODSEQ (RFC 7162 §3.1.5).
+ */
+export async function matchingInRange(db: Db, mailboxId: number, from: number, to: number, cond: SqlCondition, withModseq = true): Promise<[number, number][]> {
+  const cols = withModseq ? "uid || ',' || modseq" : "uid";
   const j = await db.read.value(
-    "SELECT group_concat(uid || ',' || modseq) AS j FROM " +
-      `(SELECT uid, modseq FROM mailbox_messages WHERE mailbox_id = :mbx AND uid BETWEEN :lo AND :hi AND ${cond.sql} ORDER BY uid)`,
+    `SELECT group_concat(${cols}) AS j FROM ` +
+      `(SELECT uid${withModseq ? ", modseq" : ""} FROM mailbox_messages WHERE mailbox_id = :mbx AND uid BETWEEN :lo AND :hi AND ${cond.sql} ORDER BY uid)`,
     { ...cond.args, mbx: mailboxId, lo: from, hi: to },
   );
   if (j === null || j === undefined || j === "") return [];
   const nums = String(j).split(",");
   const out: [number, number][] = [];
-  for (let i = 0; i + 1 < nums.length; i += 2) out.push([Number(nums[i]), Number(nums[i + 1])]);
+  if (withModseq) for (let i = 0; i + 1 < nums.length; i += 2) out.push([Number(nums[i]), Number(nums[i + 1])]);
+  else for (const n of nums) out.push([Number(n), 0]);
   // group_concat follows the ordered subquery in SQLite, but that is not a documented promise.
   for (let i = 1; i < out.length; i++) {
     if (out[i - 1]![0] > out[i]![0]) return out.sort((a, b) => a[0] - b[0]);

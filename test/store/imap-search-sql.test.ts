@@ -78,7 +78,11 @@ describe("SEARCH as SQL", () => {
       const key = randomKey(r, 3);
       const cond = searchCondition(key);
       expect(cond).not.toBeNull();
-      const got = (await matchingInRange(t.db, inbox, 1, 1_000_000, cond!)).map(([u]) => u);
+      const withModseq = await matchingInRange(t.db, inbox, 1, 1_000_000, cond!);
+      const got = withModseq.map(([u]) => u);
+      // The modseq is each message's own; the UID-only form finds the same UIDs, modseq 0.
+      for (const [u, ms] of withModseq) expect(ms).toBe(Number(metas.find((m) => m.uid === u)!.modseq));
+      expect(await matchingInRange(t.db, inbox, 1, 1_000_000, cond!, false)).toEqual(got.map((u) => [u, 0]));
       const want = metas
         .filter((m, n) =>
           evaluate(key, { seq: n + 1, uid: m.uid, flags: m.flags, internalDate: m.internalDate, size: m.size, modseq: m.modseq, recent: false, header: none, headerText: none, bodyText: none, sentDate: none } satisfies SearchMessage, { maxSeq: metas.length, maxUid: 60, saved: null }),

@@ -40,7 +40,7 @@ export const search: Executor<SearchCmd> = async (s, tag, cmd) => {
   if (modseq) sel.condstore = true;
   let matches: SearchMatch[];
   try {
-    matches = await runSearch({ db: s.deps.db, mailboxId: sel.mailboxId, view: sel.view, saved: s.saved, key: cmd.key });
+    matches = await runSearch({ db: s.deps.db, mailboxId: sel.mailboxId, view: sel.view, saved: s.saved, key: cmd.key, modseq });
   } catch (err) {
     if (saves) s.saved = [];
     throw err;
