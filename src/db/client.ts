@@ -15,6 +15,7 @@ import { installStatementCache } from "./statement-cache.ts";
 import { openReader } from "./read.ts";
 import type { Reader } from "./read.ts";
 import { walBarrier } from "./wal-sync.ts";
+import { DirectBatch } from "./direct-batch.ts";
 import type { WriterOptions } from "./writer.ts";
 
 export type Schema = typeof schema;
@@ -39,6 +40,9 @@ export type OpenDbOptions = {
 
 /** SQLite page cache per connection, KiB (a negative cache_size is in KiB). */
 const PAGE_CACHE_KIB = 64 * 1024;
+
+/** The writer's connection mostly touches recent pages (indexes, the newest rows): a smaller cache. */
+const WRITER_CACHE_KIB = 16 * 1024;
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 const BUSY_TIMEOUT_MS = 5000;
@@ -85,7 +89,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     const barrier = file ? walBarrier(file, async () => void (await client.execute("PRAGMA wal_checkpoint(FULL)"))) : null;
     // The migrations above committed without a sync: make them durable before serving.
     await barrier?.sync();
-    const writer = new Writer(client, opts.writer, barrier);
+    // Writes on their own connection for files (direct-batch.ts); in memory, the only one.
+    const direct = file ? new DirectBatch(file, { cacheKib: WRITER_CACHE_KIB, busyTimeoutMs: BUSY_TIMEOUT_MS }) : null;
+    const writer = new Writer(direct ?? client, opts.writer, barrier);
     return {
       client,
       orm,
@@ -93,6 +99,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       read,
       async close() {
         await writer.close();
+        direct?.close();
         read?.close();
         barrier?.close();
         client.close();

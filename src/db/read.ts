@@ -140,7 +140,7 @@ const EMPTY: unknown[] = [];
  * aborts the whole process in libsql 0.5 (a Rust panic), so it becomes 1/0 like intMode
  * "number" makes it. The common case (numbers, strings, bigints, null) is passed as is.
  */
-function bindable(args: InArgs): unknown {
+export function bindable(args: InArgs): unknown {
   if (Array.isArray(args)) {
     for (let i = 0; i < args.length; i++) if (!plain(args[i])) return args.map(toSql);
     return args;

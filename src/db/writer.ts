@@ -4,7 +4,8 @@
 // resolved only once its commit is durable.
 
 import { setImmediate } from "node:timers";
-import type { Client, InStatement, ResultSet } from "@libsql/client";
+import type { InStatement, ResultSet } from "@libsql/client";
+import type { BatchClient } from "./direct-batch.ts";
 import type { DurabilityBarrier } from "./wal-sync.ts";
 
 /** What a drizzle query builder exposes; `.toSQL()` gives its SQL and driver-mapped params. */
@@ -53,7 +54,7 @@ type Pending = {
 };
 
 export class Writer {
-  readonly #client: Client;
+  readonly #client: BatchClient;
   readonly #maxOps: number;
   readonly #maxStatements: number;
   readonly #maxBytes: number;
@@ -74,7 +75,7 @@ export class Writer {
    * `barrier`: when the connection commits without syncing (embedded: synchronous=NORMAL),
    * what makes a commit durable; no caller is resolved before a sync started after its commit.
    */
-  constructor(client: Client, opts: WriterOptions = {}, barrier: DurabilityBarrier | null = null) {
+  constructor(client: BatchClient, opts: WriterOptions = {}, barrier: DurabilityBarrier | null = null) {
     this.#client = client;
     this.#barrier = barrier;
     this.#maxOps = opts.maxOps ?? 256;

@@ -66,23 +66,39 @@ describe("openDb", () => {
     ).rejects.toThrow(/FOREIGN KEY/);
   });
 
-  test("every statement, concurrent or not, runs on the connection that got the PRAGMAs", async () => {
+  test("every client statement, concurrent or not, runs on the one connection that got the PRAGMAs", async () => {
     t = await tempDb();
     const db = t.db;
     // A TEMP table exists only on the connection that created it: if the pool ever hands
-    // out a second connection, the reads below fail with "no such table".
+    // out a second connection, the statements below fail with "no such table".
     await db.client.execute("CREATE TEMP TABLE connection_probe (x)");
     const reads = Array.from({ length: 40 }, () =>
       db.client.execute("SELECT count(*) AS n, (SELECT synchronous FROM pragma_synchronous) AS s FROM temp.connection_probe"),
     );
-    const writes = Array.from({ length: 40 }, (_, i) =>
-      db.writer.write([{ sql: "INSERT INTO temp.connection_probe VALUES (?)", args: [i] }]),
-    );
+    const inserts = Array.from({ length: 40 }, (_, i) => db.client.execute({ sql: "INSERT INTO temp.connection_probe VALUES (?)", args: [i] }));
     const results = await Promise.all(reads);
-    await Promise.all(writes);
+    await Promise.all(inserts);
     expect(results.every((r) => Number(r.rows[0].s) === 1)).toBe(true);
     const n = await db.client.execute("SELECT count(*) AS n FROM temp.connection_probe");
     expect(Number(n.rows[0].n)).toBe(40);
+  });
+
+  test("the writer's own connection has the PRAGMAs too, under concurrent writes", async () => {
+    t = await tempDb();
+    const db = t.db;
+    const probes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        db.writer.write([
+          { sql: "INSERT INTO domains (name, created_at) VALUES (?, 1)", args: [`p${i}.example`] },
+          { sql: "SELECT (SELECT synchronous FROM pragma_synchronous) AS s, (SELECT foreign_keys FROM pragma_foreign_keys) AS fk, (SELECT timeout FROM pragma_busy_timeout) AS bt" },
+        ]),
+      ),
+    );
+    for (const [, probe] of probes) expect({ ...probe!.rows[0] } as Record<string, unknown>).toEqual({ s: 1, fk: 1, bt: 5000 });
+    // Committed on the writer's connection, visible on the client's and the reader's.
+    const n = await db.client.execute("SELECT count(*) AS n FROM domains");
+    expect(Number(n.rows[0].n)).toBe(40);
+    expect(await db.read.value("SELECT count(*) FROM domains")).toBe(40);
   });
 
   test("close drains queued writes", async () => {
