@@ -7,6 +7,7 @@
 import Database from "libsql";
 import { LibsqlBatchError, type InStatement, type ResultSet, type TransactionMode } from "@libsql/client";
 import { bindable } from "./read.ts";
+import { StatementLru } from "./statement-lru.ts";
 
 /** What the writer needs of a client. */
 export type BatchClient = { batch(stmts: InStatement[], mode?: TransactionMode): Promise<ResultSet[]> };
@@ -23,12 +24,11 @@ type NativeStatement = {
 
 type Prepared = { stmt: NativeStatement; columns: string[] | null; columnTypes: string[] };
 
-const MAX_STATEMENTS = 512;
 const NO_ARGS: unknown[] = [];
 
 export class DirectBatch implements BatchClient {
   readonly #db: Database.Database;
-  readonly #stmts = new Map<string, Prepared>();
+  readonly #stmts = new StatementLru<Prepared>((sql) => this.#prepare(sql));
   #closed = false;
 
   /** Opens `path` with the PRAGMAs every write relies on (see client.ts). */
@@ -47,13 +47,6 @@ export class DirectBatch implements BatchClient {
   }
 
   #prepare(sql: string): Prepared {
-    const map = this.#stmts;
-    let p = map.get(sql);
-    if (p) {
-      map.delete(sql);
-      map.set(sql, p);
-      return p;
-    }
     const stmt = this.#db.prepare(sql) as unknown as NativeStatement;
     let columns: string[] | null = null;
     let columnTypes: string[] = [];
@@ -67,16 +60,13 @@ export class DirectBatch implements BatchClient {
     }
     // Integers as numbers, as the client's intMode "number" gives them.
     stmt.safeIntegers(false);
-    p = { stmt, columns, columnTypes };
-    map.set(sql, p);
-    if (map.size > MAX_STATEMENTS) map.delete(map.keys().next().value!);
-    return p;
+    return { stmt, columns, columnTypes };
   }
 
   async batch(stmts: InStatement[], mode: TransactionMode = "deferred"): Promise<ResultSet[]> {
     // A prepared statement keeps the native connection usable after close(): refuse.
     if (this.#closed) throw new Error("writer connection used after close");
-    this.#prepare(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").stmt.run(NO_ARGS);
+    this.#stmts.get(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").stmt.run(NO_ARGS);
     try {
       const out: ResultSet[] = new Array(stmts.length);
       for (let i = 0; i < stmts.length; i++) {
@@ -85,16 +75,16 @@ export class DirectBatch implements BatchClient {
         const args = typeof s === "string" || s.args === undefined ? NO_ARGS : bindable(s.args);
         try {
           // Preparing can fail too (no such table): that also names the statement.
-          const p = this.#prepare(sql);
+          const p = this.#stmts.get(sql);
           out[i] = p.columns ? rowsResult(p, p.stmt.all(args)) : runResult(p.stmt.run(args));
         } catch (e) {
           throw batchError(e, i);
         }
       }
-      this.#prepare("COMMIT").stmt.run(NO_ARGS);
+      this.#stmts.get("COMMIT").stmt.run(NO_ARGS);
       return out;
     } catch (e) {
-      if (this.#db.inTransaction) this.#prepare("ROLLBACK").stmt.run(NO_ARGS);
+      if (this.#db.inTransaction) this.#stmts.get("ROLLBACK").stmt.run(NO_ARGS);
       throw e;
     }
   }

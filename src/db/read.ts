@@ -4,6 +4,7 @@
 
 import Database from "libsql";
 import type { Client, InArgs, InValue } from "@libsql/client";
+import { StatementLru } from "./statement-lru.ts";
 
 /**
  * A row: the column values in SELECT order. Integers and reals are numbers, text is a string,
@@ -43,9 +44,6 @@ export async function openReader(client: Client, local: LocalReadOptions | null)
   return new ClientReader(client);
 }
 
-/** Statements prepared per connection, least recently used evicted first. */
-const MAX_STATEMENTS = 512;
-
 type Statement = {
   all(args: unknown): ReadRow[];
   raw(on?: boolean): Statement;
@@ -54,7 +52,7 @@ type Statement = {
 
 class LocalReader implements Reader {
   readonly #db: Database.Database;
-  readonly #stmts = new Map<string, Statement>();
+  readonly #stmts = new StatementLru<Statement>((sql) => this.#prepare(sql));
   #closed = false;
 
   constructor(path: string, opts: LocalReadOptions) {
@@ -71,14 +69,7 @@ class LocalReader implements Reader {
   }
 
   #prepare(sql: string): Statement {
-    const map = this.#stmts;
-    let s = map.get(sql);
-    if (s) {
-      map.delete(sql);
-      map.set(sql, s);
-      return s;
-    }
-    s = this.#db.prepare(sql) as unknown as Statement;
+    const s = this.#db.prepare(sql) as unknown as Statement;
     try {
       s.raw(true);
     } catch {
@@ -88,8 +79,6 @@ class LocalReader implements Reader {
     // them; unlike it, one beyond 2^53 loses precision instead of throwing (no column we read
     // — ids, UIDs, MODSEQs, sizes, ms dates — gets anywhere near).
     s.safeIntegers(false);
-    map.set(sql, s);
-    if (map.size > MAX_STATEMENTS) map.delete(map.keys().next().value!);
     return s;
   }
 
@@ -99,7 +88,7 @@ class LocalReader implements Reader {
   #all(sql: string, args: InArgs | undefined): ReadRow[] {
     // A statement holds the native connection open past close(): refuse, do not run.
     if (this.#closed) throw new Error("db.read used after close");
-    return this.#prepare(sql).all(args === undefined ? EMPTY : bindable(args));
+    return this.#stmts.get(sql).all(args === undefined ? EMPTY : bindable(args));
   }
 
   all(sql: string, args?: InArgs): Promise<ReadRow[]> {

@@ -2,6 +2,8 @@
 // store and into Dovecot's Maildirs. Sizes are mail-like: mostly small text, some HTML
 // alternatives, a few attachments (about 16 KiB on average).
 
+import { rng } from "../helpers/rng.ts";
+
 export const BENCH_DOMAIN = "bench.test";
 export const BENCH_PASSWORD = "bench-pw";
 
@@ -25,17 +27,7 @@ const LOREM = (
 
 const NAMES = ["Alice Martin", "Bob Tanaka", "Carol Diaz", "Dmitri Ivanov", "Eve Okafor", "Farid Haddad", "Grace Liu", "Hiro Sato", "Ines Costa", "Jon Berg"];
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 // Pools cut into slices, so building 20k messages costs little.
 const TEXT_POOL = (() => {

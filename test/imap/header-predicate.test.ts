@@ -6,18 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { headerPredicate } from "../../src/imap/search-run.ts";
 import { evaluate, type SearchMessage } from "../../src/protocol/imap/search-eval.ts";
 import type { SearchKey } from "../../src/protocol/imap/types.ts";
+import { rng } from "../helpers/rng.ts";
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ["", "a", "Ab", "bc", "Zürich", "ÄB", "x y", "Report", "re:", "q"];
 const SIMPLE = ["from", "to", "cc", "bcc", "subject"] as const;

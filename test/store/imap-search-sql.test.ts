@@ -13,6 +13,7 @@ import { summariesInRange } from "../../src/store/imap-messages.ts";
 import { matchingInRange, searchCondition } from "../../src/store/imap-search-sql.ts";
 import { evaluate, type SearchMessage } from "../../src/protocol/imap/search-eval.ts";
 import type { SearchKey } from "../../src/protocol/imap/types.ts";
+import { rng } from "../helpers/rng.ts";
 
 let t: TempDb;
 let inbox = 0;
@@ -20,16 +21,6 @@ const DAY = 86_400_000;
 const BASE = Date.UTC(2024, 0, 10);
 const FLAGS = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Junk", "work", "Work-2"];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeAll(async () => {
   t = await tempDb();

@@ -26,20 +26,11 @@ import { matchingInRange, searchCondition } from "../../src/store/imap-search-sq
 import { commitUpdate } from "../../src/pop3/update.ts";
 import { hasFlag, systemFlagTest } from "../../src/store/imap-sql.ts";
 import { SYSTEM_FLAG_BITS } from "../../src/db/schema/mailboxes.ts";
+import { rng } from "../helpers/rng.ts";
 
 // Keywords named like Object.prototype members too: they must stay keywords.
 const FLAGS = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Junk", "work", "\\seen", "\\DELETED", "constructor", "__proto__"];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bitsOf(flags: readonly string[]): number {
   let b = 0;

@@ -5,6 +5,7 @@ import { CommandFramer } from "../../../src/protocol/imap/framer.ts";
 import { parseCommand } from "../../../src/protocol/imap/parser.ts";
 import type { ParseResult } from "../../../src/protocol/imap/types.ts";
 import { bytes, ok, parse, raw } from "./parse-helpers.ts";
+import { rng } from "../../helpers/rng.ts";
 
 const badResult = (tag: string | null, text: string): ParseResult => ({ ok: false, tag, status: "BAD", text });
 
@@ -64,17 +65,6 @@ describe("hand-built events", () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("fuzz", () => {
   const FRAGMENTS = [

@@ -5,6 +5,7 @@ import { CommandFramer } from "../../../src/protocol/imap/framer.ts";
 import type { FramedCommand, FramerEvent, FramerLimits } from "../../../src/protocol/imap/framer.ts";
 import { parseCommand } from "../../../src/protocol/imap/parser.ts";
 import type { ParseResult } from "../../../src/protocol/imap/types.ts";
+import { rng } from "../../helpers/rng.ts";
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 /** Bytes from a string of code points 0–255 (for NUL, 8-bit and invalid UTF-8 inputs). */
@@ -13,17 +14,6 @@ export const latin1 = (b: Uint8Array): string => Buffer.from(b).toString("latin1
 
 export const BIG: FramerLimits = { maxLine: 65536, maxLiteral: 1 << 20, maxCommand: 1 << 21, maxLiterals: 1000 };
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Whole; every two-way split (when small enough); byte by byte; seeded random cuts. */
 export function* chunkings(input: Uint8Array, everySplit = input.length <= 4096): Generator<{ name: string; chunks: Uint8Array[] }> {

@@ -3,6 +3,7 @@
 
 import { expect } from "bun:test";
 import type { MimePart, ParsedMessage } from "../../../src/protocol/mime/types.ts";
+import { rng } from "../../helpers/rng.ts";
 
 export type Eol = "\r\n" | "\n";
 export const EOLS: Eol[] = ["\r\n", "\n"];
@@ -64,14 +65,4 @@ export function checkInvariants(raw: Uint8Array, parsed: ParsedMessage): number 
   return count;
 }
 
-/** Deterministic PRNG (mulberry32) so fuzz cases are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = rng;

@@ -2,21 +2,12 @@
 // two-way split, byte by byte, seeded random cuts) and a runner that concatenates the outcome.
 import { DataDecoder } from "../../../src/protocol/smtp/data-decoder.ts";
 import type { DataDecoderOptions, DataError } from "../../../src/protocol/smtp/data-decoder.ts";
+import { rng } from "../../helpers/rng.ts";
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const latin1 = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export function* chunkings(input: Uint8Array, randomCuts = 4): Generator<{ name: string; chunks: Uint8Array[] }> {
   yield { name: "whole", chunks: [input] };
