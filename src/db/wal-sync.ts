@@ -4,7 +4,8 @@
 // sync (https://www.sqlite.org/pragma.html#pragma_synchronous, WAL mode): this module runs it
 // instead, as an fdatasync on the thread pool, and the writer resolves callers only after it.
 
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 
 export type DurabilityBarrier = {
   /** Resolves once every transaction committed before the call is on stable storage. */
@@ -22,7 +23,22 @@ type Fallback = () => Promise<void>;
  * reopened by path first; if it cannot be opened or synced, `fallback` (a FULL checkpoint,
  * which syncs the WAL and the database file itself) keeps the guarantee.
  */
-export function walBarrier(dbPath: string, fallback: Fallback, io: { fdatasync: typeof fdatasync } = { fdatasync }): DurabilityBarrier {
+export type BarrierIo = {
+  fdatasync: typeof fdatasync;
+  /** fsync of a directory, so a file created in it is found after a crash. */
+  syncDir(path: string): void;
+};
+
+function syncDir(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+export function walBarrier(dbPath: string, fallback: Fallback, io: BarrierIo = { fdatasync, syncDir }): DurabilityBarrier {
   const walPath = `${dbPath}-wal`;
   let fd: number | null = null;
   let ino = -1;
@@ -40,7 +56,13 @@ export function walBarrier(dbPath: string, fallback: Fallback, io: { fdatasync: 
     try {
       fd = openSync(walPath, "r+");
       ino = fstatSync(fd).ino;
+      // SQLite creates the WAL when the first connection opens and deletes it when the last
+      // one closes, so it is new after every restart. With synchronous=NORMAL nothing syncs
+      // its directory entry: without this, an fdatasync'd commit could sit in a file that a
+      // power loss takes away. Once per WAL file, on this thread (rare and short).
+      io.syncDir(dirname(walPath));
     } catch {
+      if (fd !== null) closeQuietly(fd);
       fd = null;
     }
     return fd;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { fstatSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync, fdatasync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Client, InStatement, ResultSet } from "@libsql/client";
 import { walBarrier, type DurabilityBarrier } from "../../src/db/wal-sync.ts";
 import { Writer } from "../../src/db/writer.ts";
@@ -24,14 +24,16 @@ afterEach(async () => {
 /** An fdatasync that records the inode of each descriptor it is given. */
 function spyIo(fail = false) {
   const inodes: number[] = [];
+  const dirSyncs: string[] = [];
   const io = {
     fdatasync: ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
       inodes.push(fstatSync(fd).ino);
       if (fail) cb(Object.assign(new Error("EIO"), { code: "EIO" }));
       else fdatasync(fd, cb);
     }) as typeof fdatasync,
+    syncDir: (path: string) => void dirSyncs.push(path),
   };
-  return { io, inodes };
+  return { io, inodes, dirSyncs };
 }
 
 function fakeClient(): Client {
@@ -47,7 +49,7 @@ describe("walBarrier", () => {
     t = await tempDb();
     await t.db.writer.write([{ sql: "INSERT INTO domains (name, created_at) VALUES ('wal.example', 1)" }]);
     const path = databaseFile(t.url)!;
-    const { io, inodes } = spyIo();
+    const { io, inodes, dirSyncs } = spyIo();
     let fallbacks = 0;
     const b = walBarrier(path, async () => void fallbacks++, io);
     await b.sync();
@@ -55,6 +57,19 @@ describe("walBarrier", () => {
     b.close();
     const wal = statSync(`${path}-wal`).ino;
     expect(inodes).toEqual([wal, wal]);
+    expect(fallbacks).toBe(0);
+    // The WAL's directory entry is synced once, when the barrier first opens the file.
+    expect(dirSyncs).toEqual([dirname(path)]);
+  });
+
+  test("with the real file system calls (fdatasync, directory fsync) no sync needs the fallback", async () => {
+    t = await tempDb();
+    await t.db.writer.write([{ sql: "INSERT INTO domains (name, created_at) VALUES ('real.example', 1)" }]);
+    let fallbacks = 0;
+    const b = walBarrier(databaseFile(t.url)!, async () => void fallbacks++);
+    await b.sync();
+    await b.sync();
+    b.close();
     expect(fallbacks).toBe(0);
   });
 
@@ -64,7 +79,7 @@ describe("walBarrier", () => {
     const db = join(dir, "x.db");
     writeFileSync(`${db}-wal`, "first");
     const first = statSync(`${db}-wal`).ino;
-    const { io, inodes } = spyIo();
+    const { io, inodes, dirSyncs } = spyIo();
     let fallbacks = 0;
     const b = walBarrier(db, async () => void fallbacks++, io);
     await b.sync();
@@ -76,6 +91,8 @@ describe("walBarrier", () => {
     await b.sync();
     expect(inodes).toEqual([first, second]);
     expect(first).not.toBe(second);
+    // A new WAL file: its directory entry synced again.
+    expect(dirSyncs).toEqual([dir, dir]);
     unlinkSync(`${db}-wal`);
     await b.sync();
     expect(fallbacks).toBe(1);
