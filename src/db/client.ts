@@ -84,7 +84,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       // The migrator toggles foreign_keys off and back on around its batch; re-assert.
       await client.execute("PRAGMA foreign_keys=ON");
     }
-    read = await openReader(client, local ? { cacheKib: PAGE_CACHE_KIB, busyTimeoutMs: BUSY_TIMEOUT_MS } : null);
+    read = openReader(client, file ? { path: file, cacheKib: PAGE_CACHE_KIB, busyTimeoutMs: BUSY_TIMEOUT_MS } : null);
     // A FULL checkpoint syncs the WAL and the database file: the barrier's fallback.
     const barrier = file ? walBarrier(file, async () => void (await client.execute("PRAGMA wal_checkpoint(FULL)"))) : null;
     // The migrations above committed without a sync: make them durable before serving.

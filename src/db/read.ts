@@ -23,6 +23,8 @@ export type Reader = {
 };
 
 export type LocalReadOptions = {
+  /** The database file, as the client opened it. */
+  path: string;
   /** `PRAGMA cache_size` in KiB, like the main connection's. */
   cacheKib: number;
   busyTimeoutMs: number;
@@ -30,17 +32,12 @@ export type LocalReadOptions = {
 
 /**
  * The reader for an open client: a second connection to the same file when `local` is given
- * and the main database is a file (WAL: each statement sees every commit made before it
- * started), otherwise an adapter over `client.execute` (remote, or `:memory:` which exists on
- * one connection only). Call after the migrations: the reader never changes the schema.
+ * (WAL: each statement sees every commit made before it started), otherwise an adapter over
+ * `client.execute` (remote, or `:memory:` which exists on one connection only). Open it after
+ * the migrations: the reader never changes the schema.
  */
-export async function openReader(client: Client, local: LocalReadOptions | null): Promise<Reader> {
-  if (local) {
-    const list = await client.execute("PRAGMA database_list");
-    const main = list.rows.find((r) => r.name === "main");
-    const file = main ? String(main.file ?? "") : "";
-    if (file !== "") return new LocalReader(file, local);
-  }
+export function openReader(client: Client, local: LocalReadOptions | null): Reader {
+  if (local) return new LocalReader(local.path, local);
   return new ClientReader(client);
 }
 

@@ -109,7 +109,7 @@ export class Writer {
 
   /** Resolves once every op queued so far has settled (committed and, with a barrier, synced). */
   drain(): Promise<void> {
-    if (!this.#running && this.#queue.length === 0 && this.#unsynced.length === 0 && this.#syncing === 0) return Promise.resolve();
+    if (!this.#busy) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -244,8 +244,13 @@ export class Writer {
     this.#notifyIdle();
   }
 
+  /** Ops queued, committing, or committed and waiting for their sync. */
+  get #busy(): boolean {
+    return this.#running || this.#queue.length > 0 || this.#unsynced.length > 0 || this.#syncing > 0;
+  }
+
   #notifyIdle(): void {
-    if (this.#running || this.#queue.length > 0 || this.#unsynced.length > 0 || this.#syncing > 0) return;
+    if (this.#busy) return;
     for (const done of this.#idle.splice(0)) done();
   }
 }

@@ -14,6 +14,7 @@ import { enqueueOp, type QueueMessage, type QueueRecipient } from "../store/queu
 import { resolveRecipient } from "../store/resolve.ts";
 import { buildDsn, type DsnAction, type DsnRecipient } from "./dsn.ts";
 import type { Decision } from "./transactions.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 
 export type Reported = { row: QueueRecipient; decision: Decision; action: DsnAction; willRetryUntil?: number };
 
@@ -77,7 +78,7 @@ export async function dsnHandOff(ctx: DsnContext, message: QueueMessage, origina
     local = resolution.accounts.length > 0;
     if (local) {
       // RFC 5321 §4.4: the delivering MTA adds Return-Path; a DSN's is the null path.
-      const raw = concat(enc.encode("Return-Path: <>\r\n"), dsn);
+      const raw = concatBytes([enc.encode("Return-Path: <>\r\n"), dsn]);
       ops.push(
         ...(deliverOp({
           bodyHash: hashBody(raw),
@@ -114,11 +115,4 @@ export async function dsnHandOff(ctx: DsnContext, message: QueueMessage, origina
   }
   if (ops.length === 0) return null;
   return { op: ops, queued, local };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

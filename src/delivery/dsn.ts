@@ -11,6 +11,7 @@ import { deliveryStatusBody, statusNeedsUtf8 } from "./dsn-status.ts";
 import type { DsnRecipient } from "./dsn-status.ts";
 import { humanText, reportKind, SUBJECTS } from "./dsn-text.ts";
 import { toWireLines } from "./wire.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 
 export type { DsnRecipient } from "./dsn-status.ts";
 export { dsnKindOf, dsnRecipientsFor, notifyFlags, wantsDsn, DEFAULT_NOTIFY } from "./dsn-notify.ts";
@@ -174,17 +175,5 @@ export function buildDsn(input: DsnInput, options: DsnOptions = {}): Uint8Array 
     "\r\n";
   const close = `\r\n--${boundary}--\r\n`;
 
-  return concat([enc.encode(head + textHead), text, enc.encode(statusHead), status, enc.encode(origHead), orig.bytes, enc.encode(close)]);
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes([enc.encode(head + textHead), text, enc.encode(statusHead), status, enc.encode(origHead), orig.bytes, enc.encode(close)]);
 }

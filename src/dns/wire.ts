@@ -130,25 +130,13 @@ export function decodeMessage(buf: Uint8Array): Message {
   }
   const answers: Answer[] = [];
   for (let i = 0; i < an; i++) {
-    const name = r.name();
-    const type = r.u16();
-    r.u16(); // class
-    const ttl = r.u32();
-    const len = r.u16();
-    r.need(len);
-    const end = r.pos + len;
+    const { name, type, ttl, end } = recordHeader(r);
     answers.push({ name, ttl, rdata: readRData(r, type, end) });
     r.pos = end;
   }
   let negativeTtl = 0;
   for (let i = 0; i < ns; i++) {
-    r.name();
-    const type = r.u16();
-    r.u16(); // class
-    const ttl = r.u32();
-    const len = r.u16();
-    r.need(len);
-    const end = r.pos + len;
+    const { type, ttl, end } = recordHeader(r);
     if (type === RRTYPE.SOA) {
       // RFC 1035 §3.3.13: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM.
       r.name();
@@ -160,6 +148,17 @@ export function decodeMessage(buf: Uint8Array): Message {
     r.pos = end;
   }
   return { id, truncated: (flags & 0x0200) !== 0, rcode: flags & 0x0f, qname, qtype, answers, negativeTtl };
+}
+
+/** A resource record's fixed part (RFC 1035 §4.1.3); `end` is where its RDATA stops. */
+function recordHeader(r: Reader): { name: string; type: number; ttl: number; end: number } {
+  const name = r.name();
+  const type = r.u16();
+  r.u16(); // class
+  const ttl = r.u32();
+  const len = r.u16();
+  r.need(len);
+  return { name, type, ttl, end: r.pos + len };
 }
 
 function readRData(r: Reader, type: number, end: number): RData {

@@ -13,7 +13,7 @@ import { ImapSession, type ImapDeps, type Output } from "./session.ts";
 import { allowedIn, type ConnectionPort } from "./dispatch.ts";
 import { EXECUTORS } from "./commands/mod.ts";
 import { capabilities } from "./capabilities.ts";
-import { joinChunks } from "../protocol/imap/serialize.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import { HandlerFailure } from "../events/bus.ts";
 import type { TlsInfo } from "../events/catalog.ts";
 
@@ -205,7 +205,7 @@ export class ImapConnection implements ConnectionPort, SocketDriver, Output {
     this.#pending = null;
     this.#pendingBytes = 0;
     // Small pieces are joined into one buffer; a large literal (a body) goes as it is.
-    await this.#send(chunks.length === 1 || total > OUT_JOIN_MAX ? chunks : [joinChunks(chunks, total)]);
+    await this.#send(chunks.length === 1 || total > OUT_JOIN_MAX ? chunks : [concatBytes(chunks, total)]);
   }
 
   async #send(chunks: readonly Uint8Array[]): Promise<void> {

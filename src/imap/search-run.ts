@@ -71,6 +71,8 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
   const cond = searchCondition(key);
   const whole = needsBody(key);
   const fields = headerFieldsOnly(key);
+  // Header keys joined by AND/OR/NOT only: every message needs its header values anyway.
+  const onlyHeaders = headerPredicate(key);
   for (let i = 0; i < uids.length; i += BATCH) {
     // Messages expunged by another session but not yet announced are not found here and so
     // never match (RFC 9051 §7.5.1 lets them be omitted). The range may also hold messages the
@@ -84,7 +86,7 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
       }
       continue;
     }
-    if (fields !== null && onlyHeaderKeys(key)) {
+    if (fields !== null && onlyHeaders !== null) {
       // Nothing to decide on metadata: straight to the header values (a first pass would
       // throw NeedContent for every message). Which messages exist comes from the UID index
       // alone; body hashes are read only for messages whose values are not cached. MODSEQ is
@@ -94,7 +96,7 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
         const seq = view.seqOf(uid);
         if (seq > 0) all.push({ m: { uid, modseq: 0, bodyHash: "", flags: NO_FLAGS, internalDate: 0, size: 0 }, seq, recent: view.recent.has(uid) });
       }
-      await searchHeaderValues(db, mailboxId, key, ctx, fields, all, out, headerPredicate(key));
+      await searchHeaderValues(db, mailboxId, key, ctx, fields, all, out, onlyHeaders);
       continue;
     }
     const metas = await summariesInRange(db, mailboxId, lo, hi);
@@ -139,27 +141,6 @@ export async function runSearch(input: SearchInput): Promise<SearchMatch[]> {
 type Pending = { m: MessageSummary; seq: number; recent: boolean };
 
 const NO_FLAGS: string[] = [];
-
-/** Header keys joined by AND/OR/NOT only: every message needs its header values anyway. */
-function onlyHeaderKeys(key: SearchKey): boolean {
-  switch (key.kind) {
-    case "bcc":
-    case "cc":
-    case "from":
-    case "subject":
-    case "to":
-    case "header":
-      return true;
-    case "not":
-      return onlyHeaderKeys(key.key);
-    case "or":
-      return onlyHeaderKeys(key.a) && onlyHeaderKeys(key.b);
-    case "and":
-      return key.keys.length > 0 && key.keys.every(onlyHeaderKeys);
-    default:
-      return false;
-  }
-}
 
 /** One object per test, no spreads: a SEARCH touches every message of the mailbox. */
 function message(seq: number, m: MessageSummary, recent: boolean, c: SearchContent): SearchMessage {

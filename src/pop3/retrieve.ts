@@ -5,24 +5,13 @@
 import { MessageEncoder, type EncoderOptions } from "../protocol/pop3/message-encoder.ts";
 import type { Maildrop } from "../protocol/pop3/types.ts";
 import type { Wanted } from "./body-reader.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 
 /** Input octets encoded per write: large enough for throughput, small next to 50 MiB. */
 export const SLICE_BYTES = 256 * 1024;
 
 /** Where encoded bytes go; resolves when the transport can take more (backpressure). */
 export type Sink = (bytes: Uint8Array) => Promise<void>;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /**
  * Sends `head` and the encoded message through `sink`. A small message goes out as one
@@ -39,7 +28,7 @@ export async function sendMessage(sink: Sink, head: Uint8Array, chunks: AsyncIte
       pending.push(out);
       pendingBytes += out.length;
       if (pendingBytes >= SLICE_BYTES) {
-        await sink(concat(pending));
+        await sink(concatBytes(pending, pendingBytes));
         pending = [];
         pendingBytes = 0;
       }
@@ -47,7 +36,7 @@ export async function sendMessage(sink: Sink, head: Uint8Array, chunks: AsyncIte
     if (enc.done) break;
   }
   pending.push(enc.end());
-  await sink(concat(pending));
+  await sink(concatBytes(pending));
 }
 
 /** The messages after `uid` not yet retrieved nor deleted: a sequential client's next RETRs. */

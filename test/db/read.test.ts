@@ -128,7 +128,7 @@ describe("db.read on an embedded database", () => {
 describe("the client.execute adapter (remote and in-memory databases)", () => {
   test("gives the same rows as the embedded reader", async () => {
     const { db } = await withProbeTable();
-    const adapter: Reader = await openReader(db.client, null);
+    const adapter: Reader = openReader(db.client, null);
     extra.push(adapter);
     expectProbeRows(await adapter.all(ROWS_SQL));
     expect(await adapter.all(ROWS_SQL)).toEqual(await db.read.all(ROWS_SQL).then((rows) => rows.map((r) => r.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : v)))));

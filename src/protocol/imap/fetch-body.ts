@@ -6,6 +6,7 @@ import { fieldRanges } from "./header-ranges.ts";
 import type { MimePart, ParsedMessage } from "../mime/types.ts";
 import type { FetchSection } from "./types.ts";
 import { quote, isAstringAtom } from "./serialize.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** A part without body parts, for a multipart whose boundary never appeared (cf. BODYSTRUCTURE). */
 export function emptyPart(at: number): MimePart {
@@ -66,18 +67,6 @@ function messageRoot(parsed: ParsedMessage, path: readonly number[]): MimePart |
   return part?.message?.part ?? null;
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
-}
-
 /**
  * RFC 9051 §6.4.5 HEADER.FIELDS / HEADER.FIELDS.NOT: the original lines of the matching
  * fields, in order, and then the blank line that ends the header (it is always included,
@@ -91,7 +80,7 @@ function headerSubset(raw: Uint8Array, part: MimePart, names: readonly string[],
     if (wanted.has(f.name) !== not) chunks.push(raw.subarray(f.start, f.end));
   }
   chunks.push(raw.subarray(part.headerEnd, part.bodyStart));
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 /**

@@ -60,15 +60,3 @@ export function assembleCommand(segs: readonly Uint8Array[], lits: readonly Fram
   }
   return { type: "command", line, segments, literals };
 }
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

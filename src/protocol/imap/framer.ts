@@ -1,8 +1,9 @@
 // Byte-level IMAP command framing: splits the client stream into command lines and literals
 // (RFC 9051 §4.3, §7.5; RFC 7888 LITERAL+/LITERAL-; RFC 3516 literal8) with bounded buffers.
 // Pure: bytes in, events out; pending input is only framed when next() is called.
-import { assembleCommand, concat, TailBuffer } from "./frame-buffer.ts";
+import { assembleCommand, TailBuffer } from "./frame-buffer.ts";
 import { literalMarker, readTag } from "./frame-marker.ts";
+import { concatBytes } from "../bytes.ts";
 
 export type FramerLimits = {
   /** Bytes of one command line segment (CRLF excluded). */
@@ -115,7 +116,7 @@ export class CommandFramer {
     const parts: Uint8Array[] = [];
     if (this.#mode === "line" && this.#segments.length === 0) parts.push(this.#seg.subarray(0, this.#segLen));
     for (let i = this.#head; i < this.#chunks.length; i++) parts.push(i === this.#head ? this.#chunks[i].subarray(this.#off) : this.#chunks[i]);
-    const out = concat(parts);
+    const out = concatBytes(parts);
     this.#chunks = NONE;
     this.#head = 0;
     this.#off = 0;

@@ -2,6 +2,8 @@
 // literals, NIL, lists and date-times, written into Uint8Array chunks so that large literals
 // (message bodies) are handed to the socket as they are, never copied into a string.
 
+import { concatBytes } from "../bytes.ts";
+
 const enc = new TextEncoder();
 const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -242,23 +244,7 @@ export class ImapWriter {
   #flushChunk(): void {
     this.#flushText();
     if (this.#parts.length === 1) this.#out.push(this.#parts[0]!);
-    else if (this.#parts.length > 1) this.#out.push(joinChunks(this.#parts));
+    else if (this.#parts.length > 1) this.#out.push(concatBytes(this.#parts));
     this.#parts = [];
   }
-}
-
-/** Concatenates chunks into one buffer (small responses, tests). */
-export function joinChunks(chunks: readonly Uint8Array[], total = -1): Uint8Array {
-  let n = total;
-  if (n < 0) {
-    n = 0;
-    for (const c of chunks) n += c.length;
-  }
-  const out = new Uint8Array(n);
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
 }

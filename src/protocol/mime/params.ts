@@ -2,6 +2,7 @@
 // strings, RFC 5322 comments, RFC 2231 continuations and charsets, RFC 2047 words as found.
 
 import { decodeCharset, decodeWords } from "./words.ts";
+import { concatBytes } from "../bytes.ts";
 
 export type Parameterized = { value: string; params: Record<string, string> };
 
@@ -174,7 +175,7 @@ function assemble(segs: Segment[], words: boolean): string {
       chunks.push(ENCODER.encode(v));
     }
   }
-  const bytes = concat(chunks);
+  const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
   if (!hasEncoded) {
     const text = decodeCharset(bytes, "");
     return words ? decodeWords(text) : text;
@@ -206,17 +207,4 @@ function hex(c: number): number {
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   return -1;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  let len = 0;
-  for (const c of chunks) len += c.length;
-  const out = new Uint8Array(len);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

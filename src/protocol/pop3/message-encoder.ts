@@ -3,6 +3,7 @@
 // response ends with CRLF "." CRLF. Streaming: one chunk in, the bytes to send out.
 
 import { Buffer } from "node:buffer";
+import { concatBytes } from "../bytes.ts";
 
 const CR = 13;
 const LF = 10;
@@ -113,7 +114,7 @@ export class MessageEncoder {
       }
     }
     flush(pos);
-    return join(pieces);
+    return joinPieces(pieces);
   }
 
   /** Canonical input: a "." is inserted at every line start that has one, nothing else. */
@@ -134,7 +135,7 @@ export class MessageEncoder {
     }
     pieces.push(chunk.subarray(run));
     this.#lineStart = b[len - 1] === LF;
-    return join(pieces);
+    return joinPieces(pieces);
   }
 
   /** The end of the multi-line response: CRLF for an unterminated last line, then ".". */
@@ -146,19 +147,6 @@ export class MessageEncoder {
 function indexOr(b: Uint8Array, byte: number, from: number, none: number): number {
   const i = b.indexOf(byte, from);
   return i < 0 ? none : i;
-}
-
-function join(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of pieces) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /**
@@ -198,4 +186,9 @@ export class SizeCounter {
 
 export function transmittedSize(raw: Uint8Array): number {
   return new SizeCounter().push(raw).size;
+}
+
+/** The pieces as one buffer; a single piece is returned as it is (no copy). */
+function joinPieces(pieces: Uint8Array[]): Uint8Array {
+  return pieces.length === 1 ? pieces[0]! : concatBytes(pieces);
 }

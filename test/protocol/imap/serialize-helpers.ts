@@ -1,7 +1,8 @@
 // Shared helpers for the IMAP serializer tests: building raw messages, rendering what an
 // ImapWriter produced as text, and bodies of an exact size and line count.
 
-import { ImapWriter, joinChunks } from "../../../src/protocol/imap/serialize.ts";
+import { ImapWriter } from "../../../src/protocol/imap/serialize.ts";
+import { concatBytes } from "../../../src/protocol/bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -19,7 +20,7 @@ export function text(bytes: Uint8Array | null): string | null {
 export function render(write: (w: ImapWriter) => void, utf8 = false): string {
   const w = new ImapWriter({ utf8 });
   write(w);
-  return dec.decode(joinChunks(w.finish()));
+  return dec.decode(concatBytes(w.finish()));
 }
 
 /**

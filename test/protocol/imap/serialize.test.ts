@@ -8,10 +8,10 @@ import {
   formatInternalDate,
   ImapWriter,
   imapString,
-  joinChunks,
   MAX_QUOTED_OCTETS,
 } from "../../../src/protocol/imap/serialize.ts";
 import { render } from "./serialize-helpers.ts";
+import { concatBytes } from "../../../src/protocol/bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -149,10 +149,10 @@ describe("ImapWriter", () => {
   test("finish empties the writer; several lines", () => {
     const w = new ImapWriter({ utf8: true });
     w.atom("*").atom("OK").crlf();
-    expect(dec.decode(joinChunks(w.finish()))).toBe("* OK\r\n");
+    expect(dec.decode(concatBytes(w.finish()))).toBe("* OK\r\n");
     expect(w.finish()).toEqual([]);
     w.atom("*").atom(2).atom("EXISTS").crlf().atom("*").atom(0).atom("RECENT").crlf();
-    expect(dec.decode(joinChunks(w.finish()))).toBe("* 2 EXISTS\r\n* 0 RECENT\r\n");
+    expect(dec.decode(concatBytes(w.finish()))).toBe("* 2 EXISTS\r\n* 0 RECENT\r\n");
   });
 
   test("string with UTF8=ACCEPT uses the writer's mode", () => {
